@@ -1,0 +1,123 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Authenticator turns a request into an identity. It returns
+// ErrNoCredentials (possibly wrapped) for an anonymous request and
+// ErrInvalidCredentials for credentials it rejects; any other error is
+// answered with 500.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*Identity, error)
+}
+
+// AuthenticatorFunc adapts a function to Authenticator.
+type AuthenticatorFunc func(r *http.Request) (*Identity, error)
+
+// Authenticate calls f(r).
+func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Identity, error) { return f(r) }
+
+// VerifyFunc checks a bearer token and returns its identity. It returns an
+// error (wrapped into ErrInvalidCredentials) for a token it rejects.
+type VerifyFunc func(ctx context.Context, token string) (*Identity, error)
+
+// BearerOption configures Bearer.
+type BearerOption func(*bearer)
+
+// TokenFromQuery lets browsers, which cannot set headers on a WebSocket,
+// pass the token in the query parameter name (for example "access_token").
+// Use it only over TLS: URLs end up in proxy logs.
+func TokenFromQuery(name string) BearerOption {
+	return func(b *bearer) { b.query = name }
+}
+
+// TokenFromSubprotocol lets browsers pass the token as a WebSocket
+// subprotocol: new WebSocket(url, [marker, token]). The entry after marker is
+// the token; the server negotiates marker, never the token, as the
+// subprotocol.
+func TokenFromSubprotocol(marker string) BearerOption {
+	return func(b *bearer) { b.subprotocol = marker }
+}
+
+// SubprotocolAuthenticator is implemented by authenticators that take a
+// token from the Sec-WebSocket-Protocol header; the upgrade handler
+// negotiates the returned marker when the request offered it.
+type SubprotocolAuthenticator interface {
+	AuthSubprotocol() string
+}
+
+type bearer struct {
+	verify      VerifyFunc
+	query       string
+	subprotocol string
+}
+
+// Bearer returns an Authenticator that reads "Authorization: Bearer <token>"
+// (and, when opted in, a query parameter or a subprotocol) and checks the
+// token with verify.
+func Bearer(verify VerifyFunc, opts ...BearerOption) Authenticator {
+	b := &bearer{verify: verify}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+func (b *bearer) AuthSubprotocol() string { return b.subprotocol }
+
+func (b *bearer) Authenticate(r *http.Request) (*Identity, error) {
+	token, err := b.token(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := b.verify(r.Context(), token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
+	}
+	if id == nil {
+		return nil, fmt.Errorf("%w: verify returned no identity", ErrInvalidCredentials)
+	}
+	return id, nil
+}
+
+func (b *bearer) token(r *http.Request) (string, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			return "", fmt.Errorf("%w: Authorization header is not \"Bearer <token>\"", ErrInvalidCredentials)
+		}
+		return strings.TrimSpace(token), nil
+	}
+	if b.query != "" {
+		if t := r.URL.Query().Get(b.query); t != "" {
+			return t, nil
+		}
+	}
+	if b.subprotocol != "" {
+		if t := SubprotocolToken(r, b.subprotocol); t != "" {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("%w: send \"Authorization: Bearer <token>\"", ErrNoCredentials)
+}
+
+// SubprotocolToken returns the entry that follows marker in the request's
+// Sec-WebSocket-Protocol list, or "".
+func SubprotocolToken(r *http.Request, marker string) string {
+	var list []string
+	for _, h := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(h, ",") {
+			list = append(list, strings.TrimSpace(p))
+		}
+	}
+	for i := 0; i+1 < len(list); i++ {
+		if list[i] == marker {
+			return list[i+1]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,46 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Guard decides whether a caller may proceed. id is nil for an anonymous
+// caller. A guard returns ErrNoCredentials (401) or ErrForbidden (403),
+// possibly wrapped, to refuse.
+type Guard interface {
+	Allow(ctx context.Context, id *Identity) error
+}
+
+// GuardFunc adapts a function to Guard.
+type GuardFunc func(ctx context.Context, id *Identity) error
+
+// Allow calls f(ctx, id).
+func (f GuardFunc) Allow(ctx context.Context, id *Identity) error { return f(ctx, id) }
+
+// Authenticated refuses anonymous callers with 401.
+func Authenticated() Guard {
+	return GuardFunc(func(_ context.Context, id *Identity) error {
+		if id == nil {
+			return fmt.Errorf("%w: authentication required", ErrNoCredentials)
+		}
+		return nil
+	})
+}
+
+// AnyRole lets through callers that have at least one of roles; anonymous
+// callers get 401, others 403.
+func AnyRole(roles ...string) Guard {
+	return GuardFunc(func(_ context.Context, id *Identity) error {
+		if id == nil {
+			return fmt.Errorf("%w: authentication required", ErrNoCredentials)
+		}
+		for _, r := range roles {
+			if id.HasRole(r) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: requires one of the roles %s", ErrForbidden, strings.Join(roles, ", "))
+	})
+}
