@@ -1,0 +1,132 @@
+package msregistry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// messageFunc decodes payload, runs a typed message handler and appends the
+// JSON-encoded result to dst. It is built once, at registration, so dispatch
+// uses no reflection of its own.
+type messageFunc func(ctx context.Context, payload json.RawMessage, enc *encoder, dst []byte) ([]byte, error)
+
+// eventFunc decodes payload and runs a typed event handler. perr is set when
+// the payload did not decode (the handler did not run); err is the
+// handler's error.
+type eventFunc func(ctx context.Context, payload json.RawMessage) (perr *Error, err error)
+
+type messageEntry struct {
+	pattern string
+	fn      messageFunc
+}
+
+type eventEntry struct {
+	pattern string
+	fn      eventFunc
+}
+
+// Message registers h as the request/response handler for pattern. The
+// payload of each call is decoded from JSON into P (a null or absent
+// payload gives the zero P) and h's result is encoded to JSON as the reply.
+//
+// h may return an *Error (possibly wrapped) to answer with its own code and
+// message; any other error, and any panic, reaches the client as
+// CodeInternal and is logged in full. Registering a pattern twice returns an
+// error wrapping ErrDuplicatePattern; an empty pattern one wrapping
+// ErrEmptyPattern.
+func Message[P, R any](reg *Registry, pattern string, h func(ctx context.Context, in P) (R, error)) error {
+	if h == nil {
+		return fmt.Errorf("msregistry: register message handler for %q: nil handler", pattern)
+	}
+	fn := func(ctx context.Context, payload json.RawMessage, enc *encoder, dst []byte) ([]byte, error) {
+		var in P
+		if err := decodePayload(payload, &in); err != nil {
+			return dst, err
+		}
+		out, err := h(ctx, in)
+		if err != nil {
+			return dst, err
+		}
+		res, err := enc.encode(dst, out)
+		if err != nil {
+			return dst, fmt.Errorf("msregistry: encode result of %q: %w", pattern, err)
+		}
+		return res, nil
+	}
+	return reg.addMessage(&messageEntry{pattern: pattern, fn: fn})
+}
+
+// Event registers h as one of the fire-and-forget handlers for pattern.
+// Several handlers may share a pattern; every one of them runs, in
+// registration order, for each event. The payload is decoded from JSON into
+// P as for Message. A handler's error or panic is logged with the pattern and
+// request id and never reaches the sender. An empty pattern returns an error
+// wrapping ErrEmptyPattern.
+func Event[P any](reg *Registry, pattern string, h func(ctx context.Context, in P) error) error {
+	if h == nil {
+		return fmt.Errorf("msregistry: register event handler for %q: nil handler", pattern)
+	}
+	fn := func(ctx context.Context, payload json.RawMessage) (*Error, error) {
+		var in P
+		if err := decodePayload(payload, &in); err != nil {
+			return err, nil
+		}
+		return nil, h(ctx, in)
+	}
+	return reg.addEvent(&eventEntry{pattern: pattern, fn: fn})
+}
+
+// decodePayload decodes payload into v, leaving v alone for an empty or null
+// payload.
+func decodePayload(payload json.RawMessage, v any) *Error {
+	if isNull(payload) {
+		return nil
+	}
+	if err := json.Unmarshal(payload, v); err != nil {
+		return payloadError(err)
+	}
+	return nil
+}
+
+// isNull reports whether b is empty, whitespace or the JSON literal null.
+func isNull(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) == 0 || string(b) == "null"
+}
+
+// encoder encodes results without json.Marshal's final copy: a pooled
+// json.Encoder writes straight into the destination buffer.
+type encoder struct {
+	w       appendWriter
+	enc     *json.Encoder
+	scratch []byte // reused buffer for Call
+}
+
+func newEncoder() *encoder {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.w)
+	return e
+}
+
+// encode appends the JSON encoding of v to dst, with the same output as
+// json.Marshal.
+func (e *encoder) encode(dst []byte, v any) ([]byte, error) {
+	e.w.buf = dst
+	err := e.enc.Encode(v)
+	out := e.w.buf
+	e.w.buf = nil
+	if err != nil {
+		return dst, err
+	}
+	return out[:len(out)-1], nil // Encode ends every value with '\n'
+}
+
+// appendWriter is an io.Writer that appends to buf.
+type appendWriter struct{ buf []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
