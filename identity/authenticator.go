@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -76,10 +75,10 @@ func (b *bearer) Authenticate(r *http.Request) (*Identity, error) {
 	}
 	id, err := b.verify(r.Context(), token)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
+		return nil, &refusal{kind: ErrInvalidCredentials, msg: "invalid credentials: " + err.Error(), cause: err}
 	}
 	if id == nil {
-		return nil, fmt.Errorf("%w: verify returned no identity", ErrInvalidCredentials)
+		return nil, refuse(ErrInvalidCredentials, "invalid credentials: verify returned no identity")
 	}
 	return id, nil
 }
@@ -88,7 +87,7 @@ func (b *bearer) token(r *http.Request) (string, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, token, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			return "", fmt.Errorf("%w: Authorization header is not \"Bearer <token>\"", ErrInvalidCredentials)
+			return "", refuse(ErrInvalidCredentials, `Authorization header is not "Bearer <token>"`)
 		}
 		return strings.TrimSpace(token), nil
 	}
@@ -102,7 +101,7 @@ func (b *bearer) token(r *http.Request) (string, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("%w: send \"Authorization: Bearer <token>\"", ErrNoCredentials)
+	return "", refuse(ErrNoCredentials, `no credentials: send "Authorization: Bearer <token>"`)
 }
 
 // SubprotocolToken returns the entry that follows marker in the request's

@@ -31,3 +31,22 @@ func StatusCode(err error) int {
 		return http.StatusInternalServerError
 	}
 }
+
+// refusal is an error whose message is written for the caller and which
+// matches one of the sentinels with errors.Is.
+type refusal struct {
+	kind  error
+	msg   string
+	cause error
+}
+
+func (e *refusal) Error() string { return e.msg }
+func (e *refusal) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// refuse returns an error matching kind whose message is msg.
+func refuse(kind error, msg string) error { return &refusal{kind: kind, msg: msg} }

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -23,7 +22,7 @@ func (f GuardFunc) Allow(ctx context.Context, id *Identity) error { return f(ctx
 func Authenticated() Guard {
 	return GuardFunc(func(_ context.Context, id *Identity) error {
 		if id == nil {
-			return fmt.Errorf("%w: authentication required", ErrNoCredentials)
+			return refuse(ErrNoCredentials, "authentication required")
 		}
 		return nil
 	})
@@ -34,13 +33,13 @@ func Authenticated() Guard {
 func AnyRole(roles ...string) Guard {
 	return GuardFunc(func(_ context.Context, id *Identity) error {
 		if id == nil {
-			return fmt.Errorf("%w: authentication required", ErrNoCredentials)
+			return refuse(ErrNoCredentials, "authentication required")
 		}
 		for _, r := range roles {
 			if id.HasRole(r) {
 				return nil
 			}
 		}
-		return fmt.Errorf("%w: requires one of the roles %s", ErrForbidden, strings.Join(roles, ", "))
+		return refuse(ErrForbidden, "requires one of the roles: "+strings.Join(roles, ", "))
 	})
 }
