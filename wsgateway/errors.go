@@ -1,0 +1,27 @@
+package wsgateway
+
+import "errors"
+
+// Errors a Conn reports. They are also the Cause in a CloseStatus.
+var (
+	// ErrClosed is returned by writes to a connection that is closing or
+	// closed.
+	ErrClosed = errors.New("wsgateway: connection closed")
+	// ErrSlowConsumer means the peer did not keep up: its outbound queue
+	// overflowed or a write timed out. The connection is closed with 1013.
+	ErrSlowConsumer = errors.New("wsgateway: slow consumer: peer is not reading fast enough")
+	// ErrHeartbeatTimeout means the peer did not answer a ping in time.
+	ErrHeartbeatTimeout = errors.New("wsgateway: heartbeat timeout: no pong from peer")
+	// ErrRateLimited is returned by Read for a message over the connection's
+	// message rate; the message is discarded and the connection stays open
+	// until too many arrive in a row.
+	ErrRateLimited = errors.New("wsgateway: message rate exceeded")
+	// ErrInvalidUTF8 means a text message was not valid UTF-8; the
+	// connection is closed with 1007.
+	ErrInvalidUTF8 = errors.New("wsgateway: text message is not valid UTF-8")
+	// ErrShutdown means the server is shutting down; the connection is
+	// closed with 1001.
+	ErrShutdown = errors.New("wsgateway: server shutting down")
+	// ErrGatewayPanic is the cause recorded when a gateway panicked.
+	ErrGatewayPanic = errors.New("wsgateway: gateway panicked")
+)

@@ -1,0 +1,252 @@
+package wsgateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"go.uber.org/zap"
+
+	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/resolve"
+)
+
+// Server serves one gateway: it checks, authenticates and upgrades requests,
+// runs the gateway for each connection, and shuts every connection down
+// gracefully. It is an http.Handler; mount it on any router.
+type Server struct {
+	gw  Gateway
+	cfg Config
+	log *zap.Logger
+
+	subprotocols     []string // cfg.Subprotocols
+	authSubprotocols []string // plus the authenticator's marker
+	authMarker       string
+
+	hub    hub
+	active atomic.Int64 // connections upgraded or being upgraded
+
+	mu       sync.Mutex
+	draining bool
+	wg       sync.WaitGroup // one per running connection
+}
+
+// NewServer returns a Server for gw. See Config for the defaults.
+func NewServer(gw Gateway, cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{gw: gw, cfg: cfg, log: cfg.Logger.With(zap.String("path", cfg.Path))}
+	s.subprotocols = cfg.Subprotocols
+	if sa, ok := cfg.Authenticator.(identity.SubprotocolAuthenticator); ok && sa.AuthSubprotocol() != "" {
+		s.authMarker = sa.AuthSubprotocol()
+		s.authSubprotocols = append(slices.Clone(cfg.Subprotocols), s.authMarker)
+	}
+	return s
+}
+
+// Handler returns an http.Handler that serves gw with cfg. Use NewServer
+// instead when you need Shutdown.
+func Handler(gw Gateway, cfg Config) http.Handler { return NewServer(gw, cfg) }
+
+// Path returns the normalized path from the Config.
+func (s *Server) Path() string { return s.cfg.Path }
+
+// Len returns the number of open connections.
+func (s *Server) Len() int { return s.hub.len() }
+
+// ServeHTTP checks and upgrades one request and serves the connection until
+// it ends. Refusals are JSON bodies carrying the request id: 405 for a
+// method other than GET, 426 for a request that is not a WebSocket upgrade,
+// 403 for a foreign origin, 401/403 from the authenticator and guards, and
+// 503 while shutting down or over MaxConnections.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r, reqID := identity.EnsureRequestID(w, r)
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		identity.WriteError(w, r, http.StatusMethodNotAllowed, "a WebSocket upgrade must use GET")
+		return
+	}
+	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		identity.WriteError(w, r, http.StatusUpgradeRequired,
+			fmt.Sprintf("%s is a WebSocket endpoint; connect with a WebSocket client (ws:// or wss://)", r.URL.Path))
+		return
+	}
+	if err := checkOrigin(r, s.cfg.OriginPatterns); err != nil {
+		s.log.Info("upgrade refused", zap.String("request_id", reqID), zap.String("reason", err.Error()))
+		identity.WriteError(w, r, http.StatusForbidden, err.Error())
+		return
+	}
+	r, err := identity.Check(r, s.cfg.Authenticator, s.cfg.Guards...)
+	if err != nil {
+		if identity.StatusCode(err) == http.StatusInternalServerError {
+			s.log.Error("authenticator failed", zap.String("request_id", reqID), zap.Error(err))
+		}
+		identity.Refuse(w, r, err)
+		return
+	}
+	if !s.begin() {
+		identity.WriteError(w, r, http.StatusServiceUnavailable, "server is shutting down; reconnect later")
+		return
+	}
+	defer s.wg.Done()
+	if n := s.active.Add(1); s.cfg.MaxConnections > 0 && n > int64(s.cfg.MaxConnections) {
+		s.active.Add(-1)
+		s.log.Warn("upgrade refused: connection limit reached", zap.String("request_id", reqID), zap.Int("max_connections", s.cfg.MaxConnections))
+		identity.WriteError(w, r, http.StatusServiceUnavailable,
+			fmt.Sprintf("connection limit (%d) reached; retry later", s.cfg.MaxConnections))
+		return
+	}
+	defer s.active.Add(-1)
+
+	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: s.subprotocols}
+	if s.authMarker != "" && identity.SubprotocolToken(r, s.authMarker) != "" {
+		opts.Subprotocols = s.authSubprotocols
+	}
+	hc := &hijackCapture{ResponseWriter: w}
+	ws, err := websocket.Accept(hc, r, opts)
+	if err != nil {
+		// Accept has already written the response (400 for a bad handshake).
+		s.log.Info("upgrade failed", zap.String("request_id", reqID), zap.Error(err))
+		return
+	}
+	s.serveConn(r, reqID, ws, hc.conn)
+}
+
+// begin registers a connection unless the server is draining.
+func (s *Server) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, raw net.Conn) {
+	log := s.log.With(zap.String("request_id", reqID))
+	conn := newConn(ws, raw, &s.cfg, log)
+	id, _ := identity.FromContext(r.Context())
+
+	base := context.WithoutCancel(r.Context())
+	if s.cfg.Resolver != nil && resolve.FromContext(base) == nil {
+		base = resolve.WithResolver(base, s.cfg.Resolver)
+	}
+	cctx, cancel := context.WithCancel(base)
+	ctx := &Context{Context: cctx, requestID: reqID, identity: id, header: r.Header, logger: log, conn: conn, cancel: cancel}
+	conn.ctx = ctx
+
+	s.hub.add(conn)
+	// A connection accepted while Shutdown was taking its snapshot drains
+	// now.
+	s.mu.Lock()
+	draining := s.draining
+	s.mu.Unlock()
+	if draining {
+		conn.drain()
+	}
+	conn.startHeartbeat()
+	start := time.Now()
+	log.Debug("connection opened", zap.String("remote", r.RemoteAddr), zap.String("subprotocol", ws.Subprotocol()))
+
+	err := s.runGateway(ctx, conn)
+	switch {
+	case errors.Is(err, ErrGatewayPanic):
+		conn.closeWith(StatusInternalError, "internal error", err, true)
+	case err != nil && !conn.isNormalEnd(err):
+		log.Error("gateway failed", zap.Error(err))
+		conn.closeWith(StatusInternalError, "internal error", err, false)
+	default:
+		conn.closeWith(StatusNormalClosure, "", nil, false)
+	}
+	status := conn.finish()
+	cancel()
+	s.hub.remove(conn)
+	log.Debug("connection closed", zap.Stringer("status", status), zap.Duration("duration", time.Since(start)), zap.NamedError("cause", status.Cause))
+
+	if dh, ok := s.gw.(DisconnectHandler); ok {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					log.Error("OnDisconnect panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+				}
+			}()
+			dh.OnDisconnect(ctx, status)
+		}()
+	}
+}
+
+func (s *Server) runGateway(ctx *Context, conn *Conn) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ctx.logger.Error("gateway panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			err = fmt.Errorf("%w: %v", ErrGatewayPanic, p)
+		}
+	}()
+	return s.gw.OnConnect(ctx, conn)
+}
+
+// forceCloseGrace is how long Shutdown waits for handlers after it has
+// force-closed their connections.
+const forceCloseGrace = 2 * time.Second
+
+// Shutdown stops new upgrades (they get 503), asks every connection to
+// close with 1001 once its in-flight requests have replied, and waits for
+// the connections to end. When ctx ends first (or after
+// Config.ShutdownTimeout when ctx has no deadline), it closes what is left
+// at once, waits for those handlers, and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+		defer cancel()
+	}
+	for _, c := range s.hub.snapshot() {
+		c.drain()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	left := s.hub.snapshot()
+	s.log.Warn("shutdown deadline reached; closing remaining connections", zap.Int("connections", len(left)))
+	for _, c := range left {
+		c.forceClose()
+	}
+	// Handlers that respect their context return now; do not wait forever
+	// on one that does not.
+	t := time.NewTimer(forceCloseGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.log.Error("connections still running after shutdown; a handler is ignoring its context", zap.Int("connections", s.hub.len()))
+	}
+	return fmt.Errorf("wsgateway: shutdown of %s: %w", s.cfg.Path, ctx.Err())
+}
+
+func headerHasToken(h http.Header, key, token string) bool {
+	for _, v := range h.Values(key) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
