@@ -1,0 +1,201 @@
+package fxforge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/fxforge/fxforge/identity"
+)
+
+// DefaultAddr is the HTTP address when neither Addr nor PORT says otherwise.
+const DefaultAddr = ":3000"
+
+// ServerOption configures HTTPServer.
+type ServerOption func(*serverConfig)
+
+type serverConfig struct {
+	addr              string
+	readHeaderTimeout time.Duration
+	idleTimeout       time.Duration
+	shutdownTimeout   time.Duration
+}
+
+// Addr sets the listen address, for example ":8080" or "127.0.0.1:0"; it
+// wins over the PORT environment variable.
+func Addr(addr string) ServerOption { return func(c *serverConfig) { c.addr = addr } }
+
+// ReadHeaderTimeout bounds how long a client may take to send request
+// headers, the WebSocket handshake included (default 10 s).
+func ReadHeaderTimeout(d time.Duration) ServerOption {
+	return func(c *serverConfig) { c.readHeaderTimeout = d }
+}
+
+// ShutdownTimeout bounds graceful shutdown when fx's stop context has no
+// deadline (default 10 s).
+func ShutdownTimeout(d time.Duration) ServerOption {
+	return func(c *serverConfig) { c.shutdownTimeout = d }
+}
+
+// route is one handler mounted on the server's mux, with its optional
+// shutdown.
+type route struct {
+	pattern  string
+	handler  http.Handler
+	describe string // how the route is logged, e.g. "WebSocket gateway"
+	wsPath   string // for a gateway, the path clients connect to
+	shutdown func(context.Context) error
+}
+
+const routeGroup = `group:"fxforge.routes"`
+
+type serverIn struct {
+	fx.In
+	Lifecycle     fx.Lifecycle
+	Logger        *zap.Logger            `optional:"true"`
+	Authenticator identity.Authenticator `optional:"true"`
+	Routes        []route                `group:"fxforge.routes"`
+}
+
+// Server is the lifecycle-managed HTTP server that HTTPServer provides.
+type Server struct {
+	srv     *http.Server
+	cfg     serverConfig
+	log     *zap.Logger
+	routes  []route
+	mu      sync.Mutex
+	addr    net.Addr
+	serveCh chan error
+}
+
+// Addr returns the address the server listens on once started (useful with
+// port 0), or nil before.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// HTTPServer provides a *fxforge.Server that serves every Route and
+// WebSocketModule of the app. It binds in OnStart, so a busy port fails
+// app start with an error naming the address; serves in the background;
+// and on OnStop closes every WebSocket with 1001, waits for their handlers,
+// then shuts the HTTP server down gracefully. Every request gets a request id
+// (X-Request-Id) and, when an identity.Authenticator is in the graph, an
+// identity.
+//
+// The address is ":3000", or ":$PORT" when PORT is set, or what Addr says.
+func HTTPServer(opts ...ServerOption) fx.Option {
+	cfg := serverConfig{addr: DefaultAddr, readHeaderTimeout: 10 * time.Second, idleTimeout: 120 * time.Second, shutdownTimeout: 10 * time.Second}
+	if p := os.Getenv("PORT"); p != "" {
+		cfg.addr = ":" + p
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return fx.Options(
+		fx.Provide(func(in serverIn) (*Server, error) { return newServer(cfg, in) }),
+		fx.Invoke(func(*Server) {}),
+	)
+}
+
+func newServer(cfg serverConfig, in serverIn) (*Server, error) {
+	log := in.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	mux := http.NewServeMux()
+	for _, r := range in.Routes {
+		if err := register(mux, r); err != nil {
+			return nil, err
+		}
+	}
+	var h http.Handler = mux
+	if in.Authenticator != nil {
+		h = identity.Middleware(in.Authenticator)(h)
+	}
+	h = identity.RequestIDMiddleware(h)
+	s := &Server{
+		cfg:    cfg,
+		log:    log,
+		routes: in.Routes,
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: cfg.readHeaderTimeout,
+			IdleTimeout:       cfg.idleTimeout,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          zap.NewStdLog(log.Named("http")),
+		},
+	}
+	in.Lifecycle.Append(fx.Hook{OnStart: s.start, OnStop: s.stop})
+	return s, nil
+}
+
+// register mounts r, turning ServeMux's panic on a conflicting pattern into
+// an error.
+func register(mux *http.ServeMux, r route) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("fxforge: mount %s %q: %v", r.describe, r.pattern, p)
+		}
+	}()
+	mux.Handle(r.pattern, r.handler)
+	return nil
+}
+
+func (s *Server) start(context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.addr)
+	if err != nil {
+		return fmt.Errorf("fxforge: HTTP server cannot listen on %s: %w (is another process using the port? set PORT or use fxforge.Addr)", s.cfg.addr, err)
+	}
+	s.mu.Lock()
+	s.addr = ln.Addr()
+	s.mu.Unlock()
+	s.serveCh = make(chan error, 1)
+	go func() { s.serveCh <- s.srv.Serve(ln) }()
+
+	host := "localhost"
+	port := ln.Addr().(*net.TCPAddr).Port
+	s.log.Info("HTTP server listening", zap.String("addr", ln.Addr().String()), zap.String("url", fmt.Sprintf("http://%s:%d", host, port)))
+	for _, r := range s.routes {
+		fields := []zap.Field{zap.String("pattern", r.pattern)}
+		if r.wsPath != "" {
+			fields = append(fields, zap.String("url", fmt.Sprintf("ws://%s:%d%s", host, port, r.wsPath)))
+		}
+		s.log.Info(r.describe+" mounted", fields...)
+	}
+	return nil
+}
+
+func (s *Server) stop(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.shutdownTimeout)
+		defer cancel()
+	}
+	// WebSocket connections are hijacked, so http.Server.Shutdown does not
+	// see them: close them first, concurrently.
+	var wg sync.WaitGroup
+	errs := make([]error, len(s.routes))
+	for i, r := range s.routes {
+		if r.shutdown == nil {
+			continue
+		}
+		wg.Go(func() { errs[i] = r.shutdown(ctx) })
+	}
+	wg.Wait()
+	errs = append(errs, s.srv.Shutdown(ctx))
+	if err := <-s.serveCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("fxforge: HTTP server: %w", err))
+	}
+	s.log.Info("HTTP server stopped", zap.String("addr", s.Addr().String()))
+	return errors.Join(errs...)
+}
