@@ -1,0 +1,85 @@
+package wsgateway_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/fxforge/fxforge/msregistry"
+	"github.com/fxforge/fxforge/wsgateway"
+)
+
+// Example mounts a gateway on a plain http.ServeMux, without fx: it greets
+// each client and serves microservice frames through a registry.
+func Example() {
+	reg := msregistry.New()
+	_ = msregistry.Message(reg, "math.double", func(_ context.Context, n int) (int, error) { return 2 * n, nil })
+
+	gw := wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+		if err := conn.WriteText("hello"); err != nil {
+			return err
+		}
+		return wsgateway.Serve(ctx, conn, reg)
+	})
+	srv := wsgateway.NewServer(gw, wsgateway.Config{Path: "events"})
+	mux := http.NewServeMux()
+	mux.Handle(srv.Path(), srv)
+	hs := httptest.NewServer(mux)
+	defer hs.Close()
+	defer srv.Shutdown(context.Background())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/events", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	_, greeting, _ := c.Read(ctx)
+	fmt.Println(string(greeting))
+
+	_ = c.Write(ctx, websocket.MessageText, []byte(`{"kind":"message","pattern":"math.double","payload":21,"metadata":{},"id":"q1"}`))
+	_, reply, _ := c.Read(ctx)
+	fmt.Println(string(reply))
+	c.Close(websocket.StatusNormalClosure, "")
+	// Output:
+	// hello
+	// {"kind":"response","pattern":"math.double","id":"q1","payload":42,"metadata":{}}
+}
+
+type clock struct{ zone string }
+
+// ExampleResolve registers a value without fx and resolves it from a
+// gateway's context.
+func ExampleResolve() {
+	r := wsgateway.NewResolver()
+	wsgateway.Register(r, &clock{zone: "UTC"})
+
+	gw := wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+		c, err := wsgateway.Resolve[*clock](ctx)
+		if err != nil {
+			return err
+		}
+		return conn.WriteText("zone " + c.zone)
+	})
+	hs := httptest.NewServer(wsgateway.Handler(gw, wsgateway.Config{Resolver: r}))
+	defer hs.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	_, msg, _ := c.Read(ctx)
+	fmt.Println(string(msg))
+	// Output: zone UTC
+}
