@@ -15,6 +15,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/identity"
@@ -273,5 +274,66 @@ func TestLoggerRejectsUnknownLevel(t *testing.T) {
 	app := fx.New(fxforge.Logger(fxforge.LogLevel("chatty")), fx.Invoke(func(*zap.Logger) {}))
 	if err := app.Err(); err == nil || !strings.Contains(err.Error(), "debug, info, warn or error") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRequestLogLinesCarryRequestIDAndNoQuery(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	var srv *fxforge.Server
+	app := fxtest.New(t,
+		fx.Supply(zap.New(core)),
+		fxforge.HTTPServer(fxforge.Addr("127.0.0.1:0")),
+		fxforge.Route("GET /ping", func() http.HandlerFunc {
+			return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }
+		}),
+		fx.Populate(&srv),
+	)
+	app.RequireStart()
+	defer app.RequireStop()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+srv.Addr().String()+"/ping?access_token=secret", nil)
+	req.Header.Set(identity.HeaderRequestID, "trace-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	lines := logs.FilterMessage("http request").All()
+	if len(lines) != 1 {
+		t.Fatalf("%d request lines", len(lines))
+	}
+	f := lines[0].ContextMap()
+	if f["request_id"] != "trace-1" || f["status"] != int64(http.StatusTeapot) || f["path"] != "/ping" {
+		t.Fatalf("fields %v", f)
+	}
+	for _, e := range logs.All() {
+		if strings.Contains(fmt.Sprint(e.ContextMap()), "secret") {
+			t.Fatalf("query leaked into %v", e.ContextMap())
+		}
+	}
+}
+
+func TestSlowHandshakeIsDropped(t *testing.T) {
+	var srv *fxforge.Server
+	app := fxtest.New(t,
+		fx.Supply(zap.NewNop()),
+		fxforge.HTTPServer(fxforge.Addr("127.0.0.1:0"), fxforge.ReadHeaderTimeout(100*time.Millisecond)),
+		fxforge.Provide(newAppConfig),
+		fxforge.Gateway(newGreeter),
+		fxforge.WebSocketModule("/ws"),
+		fx.Populate(&srv),
+	)
+	app.RequireStart()
+	defer app.RequireStop()
+	nc, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	io.WriteString(nc, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n") // and never finishes
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.ReadAll(nc)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("server kept a half-open handshake for 5 s")
 	}
 }

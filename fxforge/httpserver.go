@@ -122,7 +122,7 @@ func newServer(cfg serverConfig, in serverIn) (*Server, error) {
 	if in.Authenticator != nil {
 		h = identity.Middleware(in.Authenticator)(h)
 	}
-	h = identity.RequestIDMiddleware(h)
+	h = identity.RequestIDMiddleware(accessLog(log.Named("http"), h))
 	s := &Server{
 		cfg:    cfg,
 		log:    log,
