@@ -38,7 +38,6 @@ type Conn struct {
 	ws  *websocket.Conn
 	raw net.Conn // the hijacked connection under ws, to abort at once
 	cfg *Config
-	log *zap.Logger
 	ctx *Context
 
 	limiter    *rate.Limiter
@@ -68,8 +67,8 @@ type outbound struct {
 	data []byte
 }
 
-func newConn(ws *websocket.Conn, raw net.Conn, cfg *Config, log *zap.Logger) *Conn {
-	c := &Conn{ws: ws, raw: raw, cfg: cfg, log: log, done: make(chan struct{}), closeDone: make(chan struct{})}
+func newConn(ws *websocket.Conn, raw net.Conn, cfg *Config) *Conn {
+	c := &Conn{ws: ws, raw: raw, cfg: cfg, done: make(chan struct{}), closeDone: make(chan struct{})}
 	if cfg.MessageRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.MessageRate), cfg.MessageBurst)
 	}
@@ -231,7 +230,7 @@ func (c *Conn) armWatchdog() { c.watchdog.Reset(c.cfg.WriteTimeout) }
 func (c *Conn) onWriteTimeout() {
 	c.setStatus(CloseStatus{Code: StatusTryAgainLater, Reason: "write timeout",
 		Cause: fmt.Errorf("%w: a write took longer than %s", ErrSlowConsumer, c.cfg.WriteTimeout)})
-	c.log.Warn("closing slow consumer: write timed out", zap.Duration("write_timeout", c.cfg.WriteTimeout))
+	c.ctx.Logger().Warn("closing slow consumer: write timed out", zap.Duration("write_timeout", c.cfg.WriteTimeout))
 	c.abort()
 }
 
@@ -257,7 +256,7 @@ func (c *Conn) ping() {
 	default:
 	}
 	if err != nil {
-		c.log.Warn("closing connection: no pong from peer", zap.Duration("pong_timeout", c.cfg.PongTimeout), zap.Error(err))
+		c.ctx.Logger().Warn("closing connection: no pong from peer", zap.Duration("pong_timeout", c.cfg.PongTimeout), zap.Error(err))
 		c.setStatus(CloseStatus{Code: StatusPolicyViolation, Reason: "heartbeat timeout", Cause: ErrHeartbeatTimeout})
 		c.abort()
 		return

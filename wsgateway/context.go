@@ -3,6 +3,7 @@ package wsgateway
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"go.uber.org/zap"
 
@@ -20,6 +21,8 @@ type Context struct {
 	requestID string
 	identity  *identity.Identity
 	header    http.Header
+	base      *zap.Logger // the server's logger; logger adds the request id
+	logOnce   sync.Once
 	logger    *zap.Logger
 	conn      *Conn
 	cancel    context.CancelFunc
@@ -35,8 +38,12 @@ func (c *Context) Identity() *identity.Identity { return c.identity }
 // Header returns the headers of the upgrade request. Do not modify them.
 func (c *Context) Header() http.Header { return c.header }
 
-// Logger returns a logger whose every line carries the request id.
-func (c *Context) Logger() *zap.Logger { return c.logger }
+// Logger returns a logger whose every line carries the request id. It is
+// built on first use, so connections that never log pay nothing for it.
+func (c *Context) Logger() *zap.Logger {
+	c.logOnce.Do(func() { c.logger = c.base.With(zap.String("request_id", c.requestID)) })
+	return c.logger
+}
 
 // Conn returns the connection this context belongs to.
 func (c *Context) Conn() *Conn { return c.conn }

@@ -133,8 +133,7 @@ func (s *Server) begin() bool {
 }
 
 func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, raw net.Conn) {
-	log := s.log.With(zap.String("request_id", reqID))
-	conn := newConn(ws, raw, &s.cfg, log)
+	conn := newConn(ws, raw, &s.cfg)
 	id, _ := identity.FromContext(r.Context())
 
 	base := context.WithoutCancel(r.Context())
@@ -142,7 +141,7 @@ func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, ra
 		base = resolve.WithResolver(base, s.cfg.Resolver)
 	}
 	cctx, cancel := context.WithCancel(base)
-	ctx := &Context{Context: cctx, requestID: reqID, identity: id, header: r.Header, logger: log, conn: conn, cancel: cancel}
+	ctx := &Context{Context: cctx, requestID: reqID, identity: id, header: r.Header, base: s.log, conn: conn, cancel: cancel}
 	conn.ctx = ctx
 
 	s.hub.add(conn)
@@ -156,14 +155,15 @@ func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, ra
 	}
 	conn.startHeartbeat()
 	start := time.Now()
-	log.Debug("connection opened", zap.String("remote", r.RemoteAddr), zap.String("subprotocol", ws.Subprotocol()))
+	rid := zap.String("request_id", reqID)
+	s.log.Debug("connection opened", rid, zap.String("remote", r.RemoteAddr), zap.String("subprotocol", ws.Subprotocol()))
 
 	err := s.runGateway(ctx, conn)
 	switch {
 	case errors.Is(err, ErrGatewayPanic):
 		conn.closeWith(StatusInternalError, "internal error", err, true)
 	case err != nil && !conn.isNormalEnd(err):
-		log.Error("gateway failed", zap.Error(err))
+		s.log.Error("gateway failed", rid, zap.Error(err))
 		conn.closeWith(StatusInternalError, "internal error", err, false)
 	default:
 		conn.closeWith(StatusNormalClosure, "", nil, false)
@@ -171,13 +171,13 @@ func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, ra
 	status := conn.finish()
 	cancel()
 	s.hub.remove(conn)
-	log.Debug("connection closed", zap.Stringer("status", status), zap.Duration("duration", time.Since(start)), zap.NamedError("cause", status.Cause))
+	s.log.Debug("connection closed", rid, zap.Stringer("status", status), zap.Duration("duration", time.Since(start)), zap.NamedError("cause", status.Cause))
 
 	if dh, ok := s.gw.(DisconnectHandler); ok {
 		func() {
 			defer func() {
 				if p := recover(); p != nil {
-					log.Error("OnDisconnect panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+					s.log.Error("OnDisconnect panicked", rid, zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				}
 			}()
 			dh.OnDisconnect(ctx, status)
@@ -188,7 +188,7 @@ func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, ra
 func (s *Server) runGateway(ctx *Context, conn *Conn) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			ctx.logger.Error("gateway panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			ctx.Logger().Error("gateway panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 			err = fmt.Errorf("%w: %v", ErrGatewayPanic, p)
 		}
 	}()
