@@ -56,10 +56,11 @@ type Conn struct {
 	inflight int
 	status   CloseStatus
 	statusOK bool
-	done     chan struct{} // closed when the socket is closed
+	done     chan struct{} // closed when the socket has ended
 
-	closeOnce sync.Once
-	closeDone chan struct{} // closed when a started close has finished
+	handshaking   bool          // a close handshake has started
+	handshakeDone chan struct{} // closed when that handshake has finished
+	endOnce       sync.Once
 }
 
 type outbound struct {
@@ -68,7 +69,7 @@ type outbound struct {
 }
 
 func newConn(ws *websocket.Conn, raw net.Conn, cfg *Config) *Conn {
-	c := &Conn{ws: ws, raw: raw, cfg: cfg, done: make(chan struct{}), closeDone: make(chan struct{})}
+	c := &Conn{ws: ws, raw: raw, cfg: cfg, done: make(chan struct{}), handshakeDone: make(chan struct{})}
 	if cfg.MessageRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.MessageRate), cfg.MessageBurst)
 	}
@@ -90,7 +91,9 @@ func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
 // arrive in a row, then it is closed with 1008.
 //
 // Once the connection is closing, Read returns an error; Serve and the
-// fxforge runtime treat that as a normal end.
+// fxforge runtime treat that as a normal end. As in coder/websocket, a ctx
+// that ends while Read waits closes the connection: pass the connection's
+// Context (or a context that outlives it), not a per-message timeout.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if ctx == c.ctx {
 		// The connection context ends only after the socket is closed, so
@@ -157,7 +160,9 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	return c.closeWith(code, reason, nil, false)
 }
 
-// Done returns a channel that is closed once the socket is closed.
+// Done returns a channel that is closed once the connection has ended:
+// closed by either side, broken, or aborted. The Context is cancelled at the
+// same moment.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 func (c *Conn) enqueue(typ MessageType, p []byte) error {
@@ -199,14 +204,14 @@ func (c *Conn) writeLoop() {
 		c.mu.Unlock()
 
 		var err error
-		c.armWatchdog()
 		for i := range batch {
 			if err == nil {
+				c.watchdog.Reset(c.cfg.WriteTimeout)
 				err = c.ws.Write(context.Background(), batch[i].typ, batch[i].data)
+				c.watchdog.Stop()
 			}
 			batch[i] = outbound{}
 		}
-		c.watchdog.Stop()
 
 		c.mu.Lock()
 		if c.spare == nil {
@@ -222,8 +227,6 @@ func (c *Conn) writeLoop() {
 		}
 	}
 }
-
-func (c *Conn) armWatchdog() { c.watchdog.Reset(c.cfg.WriteTimeout) }
 
 // onWriteTimeout closes a connection whose peer did not take a write in
 // time. No close frame can reach a peer that is not reading.
@@ -256,9 +259,7 @@ func (c *Conn) ping() {
 	default:
 	}
 	if err != nil {
-		c.ctx.Logger().Warn("closing connection: no pong from peer", zap.Duration("pong_timeout", c.cfg.PongTimeout), zap.Error(err))
-		c.setStatus(CloseStatus{Code: StatusPolicyViolation, Reason: "heartbeat timeout", Cause: ErrHeartbeatTimeout})
-		c.abort()
+		c.fail(StatusPolicyViolation, "heartbeat timeout", fmt.Errorf("%w within %s", ErrHeartbeatTimeout, c.cfg.PongTimeout))
 		return
 	}
 	c.heartbeat.Reset(c.cfg.PingInterval)
@@ -300,21 +301,23 @@ func (c *Conn) drain() {
 	}
 }
 
-// fail records why the connection ends and closes it without waiting for
-// queued messages. The state changes at once; the network close runs in
-// the background so a writer is never blocked.
+// fail logs why the connection ends and closes it without waiting for queued
+// messages. The state changes at once; the close handshake runs in the
+// background so no writer is ever blocked.
 func (c *Conn) fail(code StatusCode, reason string, cause error) {
-	if c.beginClose(code, reason, cause, nil) {
-		go c.completeClose(code, reason, nil)
+	if !c.beginClose(code, reason, cause, nil) {
+		return
 	}
+	c.ctx.Logger().Warn("closing connection", zap.Int("code", int(code)), zap.String("reason", reason), zap.Error(cause))
+	go c.completeClose(code, reason, nil)
 }
 
+// closeWith closes the connection with code and reason, first flushing the
+// queue unless now is set. It returns ErrClosed when a close is already
+// under way.
 func (c *Conn) closeWith(code StatusCode, reason string, cause error, now bool) error {
-	c.mu.Lock()
-	flushing := c.writing && !now
-	c.mu.Unlock()
 	var flushed chan struct{}
-	if flushing {
+	if !now {
 		flushed = make(chan struct{})
 	}
 	if !c.beginClose(code, reason, cause, flushed) {
@@ -324,8 +327,8 @@ func (c *Conn) closeWith(code StatusCode, reason string, cause error, now bool) 
 }
 
 // beginClose marks the connection closing and records its status; it
-// reports false when a close was already under way. A non-nil flushed is
-// closed once the queue is empty.
+// reports false when the connection is already closing. A non-nil flushed
+// is closed once the queue is empty.
 func (c *Conn) beginClose(code StatusCode, reason string, cause error, flushed chan struct{}) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -333,6 +336,7 @@ func (c *Conn) beginClose(code StatusCode, reason string, cause error, flushed c
 		return false
 	}
 	c.closing = true
+	c.handshaking = true
 	if !c.statusOK {
 		c.status, c.statusOK = CloseStatus{Code: code, Reason: reason, Cause: cause}, true
 	}
@@ -347,44 +351,37 @@ func (c *Conn) beginClose(code StatusCode, reason string, cause error, flushed c
 }
 
 // completeClose waits for the queue to flush (when flushed is non-nil) and
-// performs the close handshake.
+// performs the close handshake, cutting off a peer that does not complete
+// it within closeGrace.
 func (c *Conn) completeClose(code StatusCode, reason string, flushed chan struct{}) error {
+	defer close(c.handshakeDone)
 	if flushed != nil {
-		// The watchdog closes the socket if a write stalls, so this ends.
+		// The watchdog aborts the socket if a write stalls, so this ends.
 		select {
 		case <-flushed:
 		case <-c.done:
 		}
 	}
-	// A peer that does not answer the close handshake (or is not reading
-	// at all) is cut off after closeGrace.
 	t := time.AfterFunc(closeGrace, c.abort)
 	err := c.ws.Close(code, reason)
 	t.Stop()
-	c.markClosed()
+	c.ended()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
 	return err
 }
 
-func (c *Conn) markClosed() { c.closeOnce.Do(func() { close(c.closeDone) }) }
-
 // forceClose ends the connection at once, even in the middle of a close
-// handshake, and cancels the context so handlers stop.
+// handshake, which cancels the context so handlers stop.
 func (c *Conn) forceClose() {
 	c.mu.Lock()
-	already := c.closing
 	c.closing = true
 	if !c.statusOK {
 		c.status, c.statusOK = CloseStatus{Code: StatusGoingAway, Reason: "server shutting down", Cause: ErrShutdown}, true
 	}
 	c.mu.Unlock()
 	c.abort()
-	if !already {
-		c.markClosed()
-	}
-	c.ctx.cancel()
 }
 
 // setStatus records how the connection ends, unless that is already known.
@@ -396,6 +393,8 @@ func (c *Conn) setStatus(s CloseStatus) {
 	c.mu.Unlock()
 }
 
+// noteReadError records a failed read. coder/websocket closes the
+// connection on every read error, so the connection has ended.
 func (c *Conn) noteReadError(err error) {
 	var ce websocket.CloseError
 	switch {
@@ -406,6 +405,10 @@ func (c *Conn) noteReadError(err error) {
 	default:
 		c.setStatus(CloseStatus{Code: websocket.StatusAbnormalClosure, Cause: err})
 	}
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	c.ended()
 }
 
 func (c *Conn) noteWriteError(err error) {
@@ -420,30 +423,41 @@ func (c *Conn) abort() {
 		_ = c.raw.Close()
 	}
 	_ = c.ws.CloseNow()
+	c.ended()
+}
+
+// ended marks the socket gone: Done is closed and the connection's context
+// is cancelled, so handlers still running for it stop.
+func (c *Conn) ended() {
+	c.endOnce.Do(func() {
+		close(c.done)
+		if c.ctx != nil {
+			c.ctx.cancel()
+		}
+	})
 }
 
 // finish closes the socket for good and stops the timers. It returns how
 // the connection ended.
 func (c *Conn) finish() CloseStatus {
 	c.mu.Lock()
-	started := c.closing
+	handshaking := c.handshaking
+	c.closing = true
 	c.mu.Unlock()
-	if started {
-		<-c.closeDone // bounded by coder/websocket's close handshake timeouts
+	if handshaking {
+		<-c.handshakeDone // bounded by closeGrace
 	}
-	_ = c.ws.CloseNow()
 	if c.heartbeat != nil {
 		c.heartbeat.Stop()
 	}
+	c.watchdog.Stop()
+	c.abort()
 	c.mu.Lock()
-	c.closing = true
 	if !c.statusOK {
 		c.status, c.statusOK = CloseStatus{Code: StatusNormalClosure}, true
 	}
 	s := c.status
 	c.mu.Unlock()
-	c.watchdog.Stop()
-	close(c.done)
 	return s
 }
 

@@ -162,6 +162,10 @@ func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, ra
 	switch {
 	case errors.Is(err, ErrGatewayPanic):
 		conn.closeWith(StatusInternalError, "internal error", err, true)
+	case errors.Is(err, ErrRateLimited):
+		// A read loop that returns on any error ends here on the first
+		// message over the rate: that is the peer's fault, not the gateway's.
+		conn.closeWith(StatusPolicyViolation, "message rate exceeded", err, false)
 	case err != nil && !conn.isNormalEnd(err):
 		s.log.Error("gateway failed", rid, zap.Error(err))
 		conn.closeWith(StatusInternalError, "internal error", err, false)

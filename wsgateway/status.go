@@ -36,7 +36,12 @@ type CloseStatus struct {
 	Cause error
 }
 
+// String describes the status, for example "1001 (StatusGoingAway) by
+// server" or "1006 (StatusAbnormalClosure): connection lost".
 func (s CloseStatus) String() string {
+	if s.Code == websocket.StatusAbnormalClosure {
+		return fmt.Sprintf("%d (%s): connection lost", int(s.Code), s.Code)
+	}
 	by := "server"
 	if s.ByPeer {
 		by = "peer"
