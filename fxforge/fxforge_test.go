@@ -2,12 +2,14 @@ package fxforge_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,5 +337,46 @@ func TestSlowHandshakeIsDropped(t *testing.T) {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		t.Fatal("server kept a half-open handshake for 5 s")
+	}
+}
+
+func TestGatewayAuthenticatesOncePerUpgradeAndRefusesWithJSON(t *testing.T) {
+	var calls atomic.Int32
+	verify := func(_ context.Context, tok string) (*identity.Identity, error) {
+		calls.Add(1)
+		if tok != "good" {
+			return nil, errors.New("nope")
+		}
+		return &identity.Identity{Subject: "ada"}, nil
+	}
+	app, base := startApp(t,
+		fxforge.Provide(newAppConfig),
+		fx.Supply(fx.Annotate(identity.Bearer(verify), fx.As(new(identity.Authenticator)))),
+		fxforge.Gateway(newGreeter),
+		fxforge.WebSocketModule("/ws"),
+	)
+	defer app.RequireStop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/ws",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer good"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read(t, c)
+	c.Close(websocket.StatusNormalClosure, "")
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("verify ran %d times for one upgrade", n)
+	}
+
+	resp, err := http.Post(base+"/ws", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body identity.ErrorBody
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusMethodNotAllowed || body.RequestID == "" {
+		t.Fatalf("POST /ws: %d %+v %v", resp.StatusCode, body, err)
 	}
 }

@@ -59,10 +59,9 @@ const routeGroup = `group:"fxforge.routes"`
 
 type serverIn struct {
 	fx.In
-	Lifecycle     fx.Lifecycle
-	Logger        *zap.Logger            `optional:"true"`
-	Authenticator identity.Authenticator `optional:"true"`
-	Routes        []route                `group:"fxforge.routes"`
+	Lifecycle fx.Lifecycle
+	Logger    *zap.Logger `optional:"true"`
+	Routes    []route     `group:"fxforge.routes"`
 }
 
 // Server is the lifecycle-managed HTTP server that HTTPServer provides.
@@ -89,8 +88,8 @@ func (s *Server) Addr() net.Addr {
 // app start with an error naming the address; serves in the background;
 // and on OnStop closes every WebSocket with 1001, waits for their handlers,
 // then shuts the HTTP server down gracefully. Every request gets a request id
-// (X-Request-Id) and, when an identity.Authenticator is in the graph, an
-// identity.
+// (X-Request-Id); Route handlers and gateways also authenticate the caller
+// when an identity.Authenticator is in the graph.
 //
 // The address is ":3000", or ":$PORT" when PORT is set, or what Addr says.
 func HTTPServer(opts ...ServerOption) fx.Option {
@@ -118,11 +117,7 @@ func newServer(cfg serverConfig, in serverIn) (*Server, error) {
 			return nil, err
 		}
 	}
-	var h http.Handler = mux
-	if in.Authenticator != nil {
-		h = identity.Middleware(in.Authenticator)(h)
-	}
-	h = identity.RequestIDMiddleware(accessLog(log.Named("http"), h))
+	h := identity.RequestIDMiddleware(accessLog(log.Named("http"), mux))
 	s := &Server{
 		cfg:    cfg,
 		log:    log,

@@ -21,7 +21,8 @@ type AuthenticatorFunc func(r *http.Request) (*Identity, error)
 func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Identity, error) { return f(r) }
 
 // VerifyFunc checks a bearer token and returns its identity. It returns an
-// error (wrapped into ErrInvalidCredentials) for a token it rejects.
+// error for a token it rejects; the client is told "invalid credentials"
+// and the error stays in the chain (errors.Unwrap) for logs.
 type VerifyFunc func(ctx context.Context, token string) (*Identity, error)
 
 // BearerOption configures Bearer.
@@ -75,7 +76,9 @@ func (b *bearer) Authenticate(r *http.Request) (*Identity, error) {
 	}
 	id, err := b.verify(r.Context(), token)
 	if err != nil {
-		return nil, &refusal{kind: ErrInvalidCredentials, msg: "invalid credentials: " + err.Error(), cause: err}
+		// verify's error may say more than a client should hear: it stays in
+		// the chain for logs, the message stays generic.
+		return nil, &refusal{kind: ErrInvalidCredentials, msg: "invalid credentials", cause: err}
 	}
 	if id == nil {
 		return nil, refuse(ErrInvalidCredentials, "invalid credentials: verify returned no identity")

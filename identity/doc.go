@@ -6,7 +6,7 @@
 // anything else is replaced by a fresh one. Refusals are JSON bodies that
 // carry the status code, a short error, a message and the request id:
 //
-//	{"statusCode":401,"error":"Unauthorized","message":"missing bearer token","requestId":"..."}
+//	{"statusCode":401,"error":"Unauthorized","message":"authentication required","requestId":"..."}
 //
 // A typical stack:
 //

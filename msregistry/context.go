@@ -36,7 +36,7 @@ func (m Metadata) Get(key string) string { return m[key] }
 // handler's context.
 type Call struct {
 	// Transport names the transport the call came through: "local" for a
-	// LocalClient, "ws" for the WebSocket adapter, and so on.
+	// LocalClient, "websocket" for the WebSocket adapter, and so on.
 	Transport string
 	// Pattern is the pattern the handler was registered for.
 	Pattern string

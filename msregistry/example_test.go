@@ -67,7 +67,7 @@ func ExampleRegistry_HandleFrame() {
 		`{"kind":"message","pattern":"app.nope","id":18}`,
 		`{"kind":"message"`,
 	} {
-		reply, ok := reg.HandleFrame(ctx, "ws", []byte(frame), buf[:0])
+		reply, ok := reg.HandleFrame(ctx, "websocket", []byte(frame), buf[:0])
 		if ok {
 			fmt.Println(string(reply))
 		}

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"github.com/fxforge/fxforge/identity"
 )
 
 // Frame is one incoming JSON frame of the WebSocket protocol:
@@ -457,7 +459,7 @@ func appendString(dst []byte, s string) []byte {
 func (r *Registry) HandleFrame(ctx context.Context, transport string, data []byte, dst []byte) (reply []byte, ok bool) {
 	var w wireFrame
 	if err := w.decode(data); err != nil {
-		r.log.Debug("invalid frame", zap.String("transport", transport), zap.Error(err))
+		r.log.Debug("invalid frame", zap.String("transport", transport), zap.String("request_id", identity.RequestID(ctx)), zap.Error(err))
 		return AppendError(dst, receivedPattern(&w), w.id, err), true
 	}
 	md, merr := decodeMetadata(w.metadata, true)

@@ -24,7 +24,7 @@ type reply struct {
 func handle(t *testing.T, reg *msregistry.Registry, frame string) (reply, bool) {
 	t.Helper()
 	prefix := []byte("keep:")
-	out, ok := reg.HandleFrame(identity.WithRequestID(context.Background(), "req-f"), "ws", []byte(frame), prefix)
+	out, ok := reg.HandleFrame(identity.WithRequestID(context.Background(), "req-f"), "websocket", []byte(frame), prefix)
 	if !strings.HasPrefix(string(out), "keep:") {
 		t.Fatalf("HandleFrame dropped the start of dst: %q", out)
 	}
@@ -121,12 +121,12 @@ func TestBadFramesGetErrorFrames(t *testing.T) {
 
 func TestResponseFrameShape(t *testing.T) {
 	reg, _ := newTestRegistry(t)
-	out, ok := reg.HandleFrame(context.Background(), "ws", []byte(`{"kind":"message","pattern":"app.info","payload":null,"metadata":{},"id":"c-17"}`), nil)
+	out, ok := reg.HandleFrame(context.Background(), "websocket", []byte(`{"kind":"message","pattern":"app.info","payload":null,"metadata":{},"id":"c-17"}`), nil)
 	want := `{"kind":"response","pattern":"app.info","id":"c-17","payload":{"name":"fxforge"},"metadata":{}}`
 	if !ok || string(out) != want {
 		t.Errorf("HandleFrame = %s, %v; want %s", out, ok, want)
 	}
-	out, _ = reg.HandleFrame(context.Background(), "ws", []byte(`{"kind":"message","pattern":"nope"}`), nil)
+	out, _ = reg.HandleFrame(context.Background(), "websocket", []byte(`{"kind":"message","pattern":"nope"}`), nil)
 	if want := `{"kind":"error","pattern":"nope","error":{"code":"not_found","message":"no message handler for pattern \"nope\""}}`; string(out) != want {
 		t.Errorf("HandleFrame = %s, want %s", out, want)
 	}
@@ -186,7 +186,7 @@ func TestMetadataReachesHandler(t *testing.T) {
 					t.Errorf("metadata[%q] = %q, want %q", k, got.Metadata[k], v)
 				}
 			}
-			if got.Transport != "ws" || got.Pattern != "info" || got.RequestID != "req-f" || got.Greeting != "hello" {
+			if got.Transport != "websocket" || got.Pattern != "info" || got.RequestID != "req-f" || got.Greeting != "hello" {
 				t.Errorf("handler context = %+v", got)
 			}
 		})
@@ -204,7 +204,7 @@ func TestEventFrameGetsNoReply(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, ok := reg.HandleFrame(context.Background(), "ws", []byte(`{"kind":"event","pattern":"tick","payload":{"N":5},"id":"e-1"}`), nil)
+	out, ok := reg.HandleFrame(context.Background(), "websocket", []byte(`{"kind":"event","pattern":"tick","payload":{"N":5},"id":"e-1"}`), nil)
 	if ok || len(out) != 0 {
 		t.Errorf("event got reply %s (ok %v)", out, ok)
 	}

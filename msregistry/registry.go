@@ -131,7 +131,7 @@ func (r *Registry) addEvent(e *eventEntry) error {
 
 // Incoming is one call as a transport received it.
 type Incoming struct {
-	// Transport names the transport, for example "ws" or "local".
+	// Transport names the transport, for example "websocket" or "local".
 	Transport string
 	// Pattern selects the handler.
 	Pattern string

@@ -228,7 +228,7 @@ func TestHandlerContextCarriesCall(t *testing.T) {
 	reg, _ := newTestRegistry(t)
 	ctx := identity.WithRequestID(context.Background(), "req-9")
 	ctx = identity.WithIdentity(ctx, &identity.Identity{Subject: "alice"})
-	out, err := reg.Call(ctx, msregistry.Incoming{Transport: "ws", Pattern: "info", Metadata: msregistry.Metadata{"tenant": "t1"}})
+	out, err := reg.Call(ctx, msregistry.Incoming{Transport: "websocket", Pattern: "info", Metadata: msregistry.Metadata{"tenant": "t1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestHandlerContextCarriesCall(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatal(err)
 	}
-	want := callInfo{Transport: "ws", Pattern: "info", Kind: "message", Metadata: map[string]string{"tenant": "t1"}, RequestID: "req-9", Subject: "alice", Greeting: "hello"}
+	want := callInfo{Transport: "websocket", Pattern: "info", Kind: "message", Metadata: map[string]string{"tenant": "t1"}, RequestID: "req-9", Subject: "alice", Greeting: "hello"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("handler saw %+v, want %+v", got, want)
 	}

@@ -21,7 +21,7 @@ type NotRegisteredError struct {
 
 func (e *NotRegisteredError) Error() string {
 	return fmt.Sprintf("resolve %s: type not registered; provide it with fxforge.Provide(<constructor returning %s>), "+
-		"or without fx with resolver.Register(r, value)", e.Type, e.Type)
+		"or without fx with wsgateway.Register or msregistry.Register", e.Type, e.Type)
 }
 
 // Is reports whether target is ErrNotRegistered.
