@@ -151,7 +151,7 @@ func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, ra
 	draining := s.draining
 	s.mu.Unlock()
 	if draining {
-		conn.drain()
+		conn.drain(StatusGoingAway, "server shutting down", ErrShutdown)
 	}
 	conn.startHeartbeat()
 	start := time.Now()
@@ -218,7 +218,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		defer cancel()
 	}
 	for _, c := range s.hub.snapshot() {
-		c.drain()
+		c.drain(StatusGoingAway, "server shutting down", ErrShutdown)
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
