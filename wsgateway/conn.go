@@ -37,9 +37,10 @@ type Conn struct {
 	limiter    *rate.Limiter
 	violations int // read goroutine only
 
-	heartbeat *time.Timer
-	watchdog  *time.Timer   // armed while a writer is active; see writer.go
-	progress  atomic.Uint64 // messages written, for the watchdog
+	heartbeat  *time.Timer
+	watchdog   *time.Timer   // armed while a writer is active; see writer.go
+	progress   atomic.Uint64 // messages written, for the watchdog
+	flushTimer *time.Timer   // bounds a deferred flush; see writer.go
 
 	mu        sync.Mutex
 	queue     []outbound
@@ -47,6 +48,10 @@ type Conn struct {
 	writing   bool          // a writer is running
 	armed     bool          // the watchdog is armed
 	seen      uint64        // progress when the watchdog last looked
+	between   bool          // the reader has a message and has not called Read again
+	readSeq   uint64        // Read calls so far
+	deferSeq  uint64        // readSeq when flushTimer was armed
+	deferring bool          // flushTimer is armed
 	flushed   chan struct{} // closed by the writer when the queue empties during close
 	closing   bool          // no more writes are accepted
 	draining  bool          // no new requests; close once inflight reaches 0
@@ -67,6 +72,8 @@ func newConn(ws *websocket.Conn, raw net.Conn, cfg *Config) *Conn {
 	ws.SetReadLimit(cfg.ReadLimit)
 	c.watchdog = time.AfterFunc(time.Hour, c.onWatchdog)
 	c.watchdog.Stop()
+	c.flushTimer = time.AfterFunc(time.Hour, c.onFlushTimer)
+	c.flushTimer.Stop()
 	return c
 }
 
@@ -93,11 +100,15 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 		// there is nothing to watch; Background avoids a timer per read.
 		ctx = context.Background()
 	}
+	c.flushBeforeRead()
 	typ, data, err := c.ws.Read(ctx)
 	if err != nil {
 		c.noteReadError(err)
 		return 0, nil, err
 	}
+	c.mu.Lock()
+	c.between = true
+	c.mu.Unlock()
 	if typ == MessageText && !utf8.Valid(data) {
 		c.drain(StatusInvalidData, "invalid UTF-8", ErrInvalidUTF8)
 		return 0, nil, ErrInvalidUTF8

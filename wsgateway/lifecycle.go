@@ -115,6 +115,11 @@ func (c *Conn) beginClose(code StatusCode, reason string, cause error, flushed c
 		c.status, c.statusOK = CloseStatus{Code: code, Reason: reason, Cause: cause}, true
 	}
 	if flushed != nil {
+		if !c.writing && len(c.queue) > 0 {
+			// Messages deferred for the reader: flush them now.
+			c.startWriting()
+			go c.writeLoop()
+		}
 		if c.writing {
 			c.flushed = flushed
 		} else {
@@ -240,6 +245,7 @@ func (c *Conn) finish() CloseStatus {
 		c.heartbeat.Stop()
 	}
 	c.watchdog.Stop()
+	c.flushTimer.Stop()
 	c.abort()
 	c.mu.Lock()
 	if !c.statusOK {

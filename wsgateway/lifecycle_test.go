@@ -3,6 +3,7 @@ package wsgateway_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,4 +103,29 @@ func TestGatewayReturningErrRateLimitedClosesWith1008(t *testing.T) {
 	if code := closeCode(t, c); code != websocket.StatusPolicyViolation {
 		t.Fatalf("close code %d, want 1008", code)
 	}
+}
+
+func TestWritesReachThePeerAfterTheGatewayStopsReading(t *testing.T) {
+	gw := wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+		if _, _, err := conn.Read(ctx); err != nil { // one subscribe message...
+			return err
+		}
+		for i := range 5 { // ...then only pushes, from another goroutine
+			go conn.WriteText(fmt.Sprint("push ", i))
+			time.Sleep(20 * time.Millisecond)
+		}
+		<-ctx.Done()
+		return nil
+	})
+	_, url := startServer(t, gw, wsgateway.Config{})
+	c, _ := dial(t, url, nil)
+	write(t, c, "subscribe")
+	start := time.Now()
+	for range 5 {
+		readText(t, c)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("pushes took %s", d)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
 }

@@ -3,6 +3,7 @@ package wsgateway
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -72,12 +73,73 @@ func (c *Conn) push(typ MessageType, p []byte, done func()) (start bool, err err
 		return false, ErrSlowConsumer
 	}
 	c.queue = append(c.queue, outbound{typ, p, done})
-	if !c.writing {
+	switch {
+	case c.writing:
+	case c.between:
+		// The reader is handling a message and flushes before it reads
+		// again; usually the caller is the reader itself.
+		if !c.deferring {
+			c.deferring, c.deferSeq = true, c.readSeq
+			c.flushTimer.Reset(deferLimit)
+		}
+	default:
 		c.startWriting()
 		start = true
 	}
 	c.mu.Unlock()
 	return start, nil
+}
+
+// deferLimit bounds how long a message may wait for the reader to flush it.
+const deferLimit = 10 * time.Millisecond
+
+// How writes avoid a goroutine per message
+//
+// A write that finds no writer active while the connection's reader is
+// between two Read calls is left in the queue: the reader flushes the queue
+// itself just before it blocks in the next Read, as a plain echo loop would,
+// so request/response traffic costs no goroutine. The reader only ever
+// waits on its own connection, so writers still never block. flushTimer
+// bounds the wait: a reader that has not come back within deferLimit is
+// taken as gone, a writer takes over, and writes stop waiting for it.
+
+// flushBeforeRead writes what is queued, on the reader's goroutine, before
+// the reader blocks. The reader is no longer between reads afterwards.
+func (c *Conn) flushBeforeRead() {
+	c.mu.Lock()
+	c.between = false
+	c.readSeq++
+	flush := len(c.queue) > 0 && !c.writing && !c.closing
+	if flush {
+		c.startWriting()
+	}
+	c.mu.Unlock()
+	if flush {
+		c.writeLoop()
+	}
+}
+
+// onFlushTimer hands deferred messages to a writer when the reader has not
+// come back to Read within deferLimit, and stops deferring for that reader.
+func (c *Conn) onFlushTimer() {
+	c.mu.Lock()
+	c.deferring = false
+	start := false
+	if len(c.queue) > 0 && !c.writing {
+		if c.between && c.readSeq != c.deferSeq {
+			// The reader came back and is busy again: wait for it once more.
+			c.deferring, c.deferSeq = true, c.readSeq
+			c.flushTimer.Reset(deferLimit)
+		} else {
+			c.between = false
+			c.startWriting()
+			start = true
+		}
+	}
+	c.mu.Unlock()
+	if start {
+		c.writeLoop() // already on the timer's own goroutine
+	}
 }
 
 // startWriting takes the writer role and makes sure the watchdog is armed.
