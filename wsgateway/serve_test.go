@@ -182,3 +182,44 @@ func TestServeBoundsConcurrencyPerConnection(t *testing.T) {
 	}
 	c.Close(websocket.StatusNormalClosure, "")
 }
+
+func TestSlowInlineHandlerDoesNotHoldUpPipelinedFrames(t *testing.T) {
+	reg := msregistry.New()
+	release := make(chan struct{})
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(msregistry.Message(reg, "slow", func(context.Context, struct{}) (string, error) {
+		<-release
+		return "slow", nil
+	}))
+	must(msregistry.Message(reg, "fast", func(context.Context, struct{}) (string, error) { return "fast", nil }))
+	_, url := startServer(t, registryGateway(reg), wsgateway.Config{})
+	c, _ := dial(t, url, nil)
+	write(t, c, `{"kind":"message","pattern":"slow","id":"s"}`)
+	for i := range 3 {
+		write(t, c, fmt.Sprintf(`{"kind":"message","pattern":"fast","id":"f%d"}`, i))
+	}
+	got := map[string]bool{}
+	for range 3 { // answered while the slow one is still running, in any order
+		got[readFrame(t, c).ID] = true
+	}
+	if !got["f0"] || !got["f1"] || !got["f2"] {
+		t.Fatalf("replies %v, want f0, f1 and f2", got)
+	}
+	close(release)
+	if f := readFrame(t, c); f.ID != "s" {
+		t.Fatalf("reply %+v, want s", f)
+	}
+	// And the connection keeps serving, with the reader role handed back.
+	for i := range 100 {
+		id := fmt.Sprintf("after-%d", i)
+		write(t, c, `{"kind":"message","pattern":"fast","id":"`+id+`"}`)
+		if f := readFrame(t, c); f.ID != id {
+			t.Fatalf("reply %+v, want %s", f, id)
+		}
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+}
