@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// raiseOpenFiles lifts the soft open-files limit to the hard limit, so one
+// process can hold many connections.
+func raiseOpenFiles() uint64 {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+		_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	return lim.Cur
+}
+
+// clockTicks returns the kernel's clock ticks per second (getconf CLK_TCK),
+// or 100 when it cannot be asked.
+func clockTicks() float64 {
+	out, err := exec.Command("getconf", "CLK_TCK").Output()
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(out))); err == nil && n > 0 {
+			return float64(n)
+		}
+	}
+	return 100
+}
+
+// cpuTicks returns utime+stime of process pid, in clock ticks, from
+// /proc/PID/stat.
+func cpuTicks(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name is in parentheses and may hold spaces; the fields
+	// after the last ")" start with field 3 (state).
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f))
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseUint(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parse /proc/%d/stat: utime %q stime %q", pid, f[11], f[12])
+	}
+	return utime + stime, nil
+}
+
+// rssBytes returns VmRSS of process pid from /proc/PID/status.
+func rssBytes(pid int) (uint64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			fs := strings.Fields(v) // "12345 kB"
+			if len(fs) < 1 {
+				break
+			}
+			kb, err := strconv.ParseUint(fs[0], 10, 64)
+			if err != nil {
+				return 0, err
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// pinning says how server and load generator are kept off each other's
+// cores.
+type pinning struct {
+	taskset string // path of taskset, "" for no pinning
+	server  string // CPU list for the server, e.g. "0"
+	load    string // CPU list for the load generator, e.g. "1"
+}
+
+// choosePinning pins the server to core 0 and the load generator to core 1
+// when taskset (util-linux) exists and there are at least two CPUs.
+func choosePinning(want bool, warn io.Writer) pinning {
+	if !want {
+		return pinning{}
+	}
+	// A load generator already re-executed under taskset sees only its own
+	// core; the decision was made before.
+	if runtime.NumCPU() < 2 && os.Getenv(envPinned) == "" {
+		fmt.Fprintln(warn, "wsbench: warning: fewer than 2 CPUs; server and load generator are not pinned and share the CPU")
+		return pinning{}
+	}
+	p, err := exec.LookPath("taskset")
+	if err != nil {
+		fmt.Fprintln(warn, "wsbench: warning: taskset (util-linux) not found; server and load generator are not pinned to separate cores")
+		return pinning{}
+	}
+	return pinning{taskset: p, server: "0", load: "1"}
+}
+
+// command returns an exec.Cmd running name args on cpus when pinning is
+// on.
+func (p pinning) command(cpus, name string, args ...string) *exec.Cmd {
+	if p.taskset == "" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command(p.taskset, append([]string{"-c", cpus, name}, args...)...)
+}
+
+// serverProc is a running "wsbench server" child process.
+type serverProc struct {
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	pid      int
+	wsURL    string
+	debugURL string
+	stderr   bytes.Buffer
+}
+
+// startServer starts "wsbench server" of the given kind as a separate
+// process (pinned when p says so) and waits until it listens.
+func startServer(p pinning, kind, cpuprofile string) (*serverProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"server", "-kind=" + kind}
+	if cpuprofile != "" {
+		args = append(args, "-cpuprofile="+cpuprofile)
+	}
+	s := &serverProc{}
+	s.cmd = p.command(p.server, exe, args...)
+	s.cmd.Env = append(os.Environ(), envChild+"=1")
+	if os.Getenv("GORACE") == "" {
+		// A race-enabled build (the smoke test under -race) would sleep
+		// 1 s at every server exit.
+		s.cmd.Env = append(s.cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
+	s.cmd.Stderr = &s.stderr
+	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	s.pid = s.cmd.Process.Pid // taskset execs the server: same pid
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), readyPrefix) {
+				lines <- sc.Text()
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	t := time.NewTimer(15 * time.Second)
+	defer t.Stop()
+	select {
+	case line := <-lines:
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, "ws="); ok {
+				s.wsURL = v
+			}
+			if v, ok := strings.CutPrefix(f, "debug="); ok {
+				s.debugURL = v
+			}
+		}
+		return s, nil
+	case <-t.C:
+		s.stop()
+		return nil, fmt.Errorf("server %s did not start within 15s: %s", kind, s.stderr.String())
+	}
+}
+
+// stop closes the server's stdin (it exits, writing its profile) and waits
+// for it, killing it after 15 s.
+func (s *serverProc) stop() error {
+	_ = s.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("server exited: %w: %s", err, s.stderr.String())
+		}
+		return nil
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("server did not exit within 15s; killed")
+	}
+}
