@@ -32,21 +32,12 @@ var (
 	benchAppInfoReply = []byte(`{"kind":"response","pattern":"app.info","id":"1","payload":{"app_name":"bench","transport":"websocket"},"metadata":{}}`)
 )
 
-// benchGatewayServer serves gw on a loopback httptest server and shuts both
-// down when the benchmark ends.
+// benchGatewayServer serves gw on a loopback server that is shut down when
+// the benchmark ends.
 func benchGatewayServer(b *testing.B, gw wsgateway.Gateway, cfg wsgateway.Config) string {
 	b.Helper()
-	srv := wsgateway.NewServer(gw, cfg)
-	mux := http.NewServeMux()
-	mux.Handle(srv.Path(), srv)
-	hs := httptest.NewServer(mux)
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	})
-	return "ws" + strings.TrimPrefix(hs.URL, "http") + srv.Path()
+	_, url := startServer(b, gw, cfg)
+	return url
 }
 
 // benchRawServer serves a raw coder/websocket handler on a loopback
