@@ -25,9 +25,11 @@ const (
 
 // Conn is one WebSocket connection. Reads come from one goroutine at a time;
 // writes are safe from any number of goroutines and never block: they are
-// queued and written in order by a writer that runs only while the queue is
-// non-empty. A peer that lets its queue overflow, or that does not take a
-// message within the write timeout, is closed with 1013.
+// queued and written in order, by the reader just before its next Read when
+// the write was made between two reads (as in an echo loop), otherwise by a
+// writer goroutine that runs only while the queue is non-empty. A peer that
+// lets its queue overflow, or that does not take a message within the write
+// timeout, is closed with 1013.
 type Conn struct {
 	ws  *websocket.Conn
 	raw net.Conn // the hijacked connection under ws, to abort at once

@@ -28,8 +28,7 @@ type Server struct {
 	cfg Config
 	log *zap.Logger
 
-	subprotocols     []string // cfg.Subprotocols
-	authSubprotocols []string // plus the authenticator's marker
+	authSubprotocols []string // cfg.Subprotocols plus the authenticator's marker
 	authMarker       string
 
 	hub    hub
@@ -44,7 +43,6 @@ type Server struct {
 func NewServer(gw Gateway, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{gw: gw, cfg: cfg, log: cfg.Logger.With(zap.String("path", cfg.Path))}
-	s.subprotocols = cfg.Subprotocols
 	if sa, ok := cfg.Authenticator.(identity.SubprotocolAuthenticator); ok && sa.AuthSubprotocol() != "" {
 		s.authMarker = sa.AuthSubprotocol()
 		s.authSubprotocols = append(slices.Clone(cfg.Subprotocols), s.authMarker)
@@ -107,7 +105,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.active.Add(-1)
 
-	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: s.subprotocols}
+	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: s.cfg.Subprotocols}
 	if s.authMarker != "" && identity.SubprotocolToken(r, s.authMarker) != "" {
 		opts.Subprotocols = s.authSubprotocols
 	}
