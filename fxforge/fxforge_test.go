@@ -380,3 +380,29 @@ func TestGatewayAuthenticatesOncePerUpgradeAndRefusesWithJSON(t *testing.T) {
 		t.Fatalf("POST /ws: %d %+v %v", resp.StatusCode, body, err)
 	}
 }
+
+func TestRouteGuardsReuseTheIdentityFxforgeAuthenticated(t *testing.T) {
+	var calls atomic.Int32
+	auth := identity.Bearer(func(_ context.Context, tok string) (*identity.Identity, error) {
+		calls.Add(1)
+		return &identity.Identity{Subject: tok, Roles: []string{"admin"}}, nil
+	})
+	app, base := startApp(t,
+		fx.Supply(fx.Annotate(auth, fx.As(new(identity.Authenticator)))),
+		fxforge.Route("GET /admin", func(auth identity.Authenticator) http.Handler {
+			return identity.Middleware(auth, identity.AnyRole("admin"))(http.HandlerFunc(
+				func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+		}),
+	)
+	defer app.RequireStop()
+	req, _ := http.NewRequest(http.MethodGet, base+"/admin", nil)
+	req.Header.Set("Authorization", "Bearer ada")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || calls.Load() != 1 {
+		t.Fatalf("status %d, verify ran %d times", resp.StatusCode, calls.Load())
+	}
+}

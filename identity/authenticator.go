@@ -22,7 +22,7 @@ func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Identity, error) { re
 
 // VerifyFunc checks a bearer token and returns its identity. It returns an
 // error for a token it rejects; the client is told "invalid credentials"
-// and the error stays in the chain (errors.Unwrap) for logs.
+// and the error stays in the chain (errors.Is, errors.As) for logs.
 type VerifyFunc func(ctx context.Context, token string) (*Identity, error)
 
 // BearerOption configures Bearer.

@@ -6,11 +6,13 @@ import (
 )
 
 // Check authenticates r with auth (which may be nil: everyone is anonymous)
-// and runs guards in order. It returns the request carrying the identity,
-// or the error that refuses it (see StatusCode).
+// and runs guards in order. A request whose context already carries an
+// identity (an outer middleware authenticated it) is not authenticated
+// again. It returns the request carrying the identity, or the error that
+// refuses it (see StatusCode).
 func Check(r *http.Request, auth Authenticator, guards ...Guard) (*http.Request, error) {
-	var id *Identity
-	if auth != nil {
+	id, known := FromContext(r.Context())
+	if auth != nil && !known {
 		var err error
 		id, err = auth.Authenticate(r)
 		if err != nil && !errors.Is(err, ErrNoCredentials) {
@@ -22,7 +24,7 @@ func Check(r *http.Request, auth Authenticator, guards ...Guard) (*http.Request,
 			return r, err
 		}
 	}
-	if id != nil {
+	if id != nil && !known {
 		r = r.WithContext(WithIdentity(r.Context(), id))
 	}
 	return r, nil

@@ -53,8 +53,9 @@ type Config struct {
 	// the connection. Default 20 s.
 	PongTimeout time.Duration
 
-	// WriteTimeout bounds one write to the socket; a peer that does not take
-	// a message within it is closed with 1013. Default 10 s.
+	// WriteTimeout bounds a stalled write: a peer that takes no message for
+	// between one and two WriteTimeouts is cut off (recorded as 1013; no
+	// close frame can reach a peer that does not read). Default 10 s.
 	WriteTimeout time.Duration
 
 	// OutboundQueue is how many messages may wait to be written to one

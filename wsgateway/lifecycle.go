@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -181,12 +182,12 @@ func (c *Conn) noteReadError(err error) {
 		c.setStatus(CloseStatus{Code: ce.Code, Reason: ce.Reason, ByPeer: true, Cause: err})
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		c.setStatus(CloseStatus{Code: StatusMessageTooBig, Reason: "message too big", Cause: err})
-	case isConnectionLoss(err):
-		c.setStatus(CloseStatus{Code: websocket.StatusAbnormalClosure, Cause: err})
 	default:
-		// Anything else is a framing error that coder/websocket has
-		// answered with a 1002 close frame.
-		c.setStatus(CloseStatus{Code: websocket.StatusProtocolError, Reason: "protocol error", Cause: err})
+		if reason, ok := protocolError(err); ok {
+			c.setStatus(CloseStatus{Code: websocket.StatusProtocolError, Reason: reason, Cause: err})
+		} else {
+			c.setStatus(CloseStatus{Code: websocket.StatusAbnormalClosure, Cause: err})
+		}
 	}
 	c.mu.Lock()
 	c.closing = true
@@ -194,12 +195,30 @@ func (c *Conn) noteReadError(err error) {
 	c.ended()
 }
 
-// isConnectionLoss reports whether a read error means the transport went
-// away rather than that the peer broke the protocol.
-func isConnectionLoss(err error) bool {
-	var ne net.Error
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
+// protocolErrors are the framing errors that coder/websocket (v1.8.15)
+// answers with a 1002 close frame whose reason is the error's text. It
+// reports them as plain errors, so they are recognised by that text; the
+// hostile-client tests pin it.
+var protocolErrors = []string{
+	"received header with unexpected rsv bits",
+	"received unknown opcode",
+	"received control frame payload with invalid length",
+	"received fragmented control frame",
+	"received invalid close payload",
+	"received continuation frame without",
+	"received new data message without finishing",
+}
+
+// protocolError reports whether err is a framing error that was answered
+// with 1002, and the reason that was sent.
+func protocolError(err error) (reason string, ok bool) {
+	msg := err.Error()
+	for _, p := range protocolErrors {
+		if i := strings.Index(msg, p); i >= 0 {
+			return msg[i:], true
+		}
+	}
+	return "", false
 }
 
 func (c *Conn) noteWriteError(err error) {

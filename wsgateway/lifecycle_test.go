@@ -129,3 +129,20 @@ func TestWritesReachThePeerAfterTheGatewayStopsReading(t *testing.T) {
 	}
 	c.CloseNow() // the gateway no longer reads, so it cannot answer a close handshake
 }
+
+func TestReadWithCancelledContextIsRecordedAsAbnormalNotProtocolError(t *testing.T) {
+	gw := wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+		rctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, _, err := conn.Read(rctx)
+		return err
+	})
+	rec := &recorder{Gateway: gw}
+	_, url := startServer(t, rec, wsgateway.Config{})
+	c, _ := dial(t, url, nil)
+	st := rec.wait(t, 1)[0]
+	if st.Code != websocket.StatusAbnormalClosure {
+		t.Fatalf("status %v (cause %v), want 1006", st, st.Cause)
+	}
+	c.CloseNow()
+}

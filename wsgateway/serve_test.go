@@ -223,3 +223,35 @@ func TestSlowInlineHandlerDoesNotHoldUpPipelinedFrames(t *testing.T) {
 	}
 	c.Close(websocket.StatusNormalClosure, "")
 }
+
+func TestHandlersOwnWritesPrecedeItsReply(t *testing.T) {
+	conns := make(chan *wsgateway.Conn, 1)
+	reg := msregistry.New()
+	err := msregistry.Message(reg, "chatty", func(context.Context, struct{}) (string, error) {
+		c := <-conns
+		conns <- c
+		if err := c.WriteText("note"); err != nil {
+			return "", err
+		}
+		return "reply", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+		conns <- conn
+		return wsgateway.Serve(ctx, conn, reg)
+	})
+	_, url := startServer(t, gw, wsgateway.Config{})
+	c, _ := dial(t, url, nil)
+	for i := range 20 {
+		write(t, c, fmt.Sprintf(`{"kind":"message","pattern":"chatty","id":"%d"}`, i))
+		if got := readText(t, c); got != "note" {
+			t.Fatalf("round %d: first message %q, want the handler's note before its reply", i, got)
+		}
+		if f := readFrame(t, c); string(f.Payload) != `"reply"` {
+			t.Fatalf("round %d: reply %+v", i, f)
+		}
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+}

@@ -30,9 +30,10 @@ type CloseStatus struct {
 	Reason string
 	// ByPeer is true when the peer closed first.
 	ByPeer bool
-	// Cause is what ended the connection: the peer's *websocket.CloseError,
-	// the gateway's error, ErrSlowConsumer, ErrHeartbeatTimeout,
-	// ErrShutdown, a read error; nil after a normal return.
+	// Cause is what ended the connection: the peer's websocket.CloseError,
+	// the gateway's error, ErrGatewayPanic, ErrSlowConsumer,
+	// ErrHeartbeatTimeout, ErrInvalidUTF8, ErrRateLimited, ErrShutdown, or a
+	// read or write error (match with errors.Is); nil after a normal return.
 	Cause error
 }
 

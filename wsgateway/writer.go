@@ -45,6 +45,13 @@ func (c *Conn) writeReply(typ MessageType, p []byte, done func()) error {
 		return c.enqueue(typ, p, done)
 	}
 	c.startWriting()
+	if len(c.queue) > 0 {
+		// Messages deferred for the reader go first: keep the order.
+		c.queue = append(c.queue, outbound{typ, p, done})
+		c.mu.Unlock()
+		c.writeLoop()
+		return nil
+	}
 	c.mu.Unlock()
 
 	err := c.ws.Write(context.Background(), typ, p)
@@ -227,5 +234,8 @@ func (c *Conn) onWatchdog() {
 	c.setStatus(CloseStatus{Code: StatusTryAgainLater, Reason: "write timeout",
 		Cause: fmt.Errorf("%w: no write completed in %s", ErrSlowConsumer, c.cfg.WriteTimeout)})
 	c.ctx.Logger().Warn("closing slow consumer: write timed out", zap.Duration("write_timeout", c.cfg.WriteTimeout))
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
 	c.abort()
 }
