@@ -255,3 +255,37 @@ func TestHandlersOwnWritesPrecedeItsReply(t *testing.T) {
 	}
 	c.Close(websocket.StatusNormalClosure, "")
 }
+
+func TestPingsAndPongsNeverReachTheAdapter(t *testing.T) {
+	_, url := startServer(t, registryGateway(echoRegistry(t)),
+		wsgateway.Config{PingInterval: 5 * time.Millisecond, PongTimeout: time.Second})
+	c, _ := dial(t, url, nil)
+	frames := make(chan string, 16)
+	go func() { // the client's reader answers the server's pings and sees pongs
+		defer close(frames)
+		for {
+			_, data, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			frames <- string(data)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 10 {
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(30 * time.Millisecond) // several server pings, answered by the client
+	write(t, c, `{"kind":"message","pattern":"echo","payload":"x","id":"only"}`)
+	var f frame
+	if err := json.Unmarshal([]byte(<-frames), &f); err != nil || f.ID != "only" || f.Kind != "response" {
+		t.Fatalf("first frame %+v (%v): pings or pongs reached the adapter", f, err)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+	for extra := range frames {
+		t.Fatalf("unexpected frame %q", extra)
+	}
+}
