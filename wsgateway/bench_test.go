@@ -66,14 +66,7 @@ func benchRawServer(b *testing.B, handle func(c *websocket.Conn)) string {
 // benchDial opens a client connection, closed when the benchmark ends
 // (before the server, which registered its clean-up first).
 func benchDial(b *testing.B, url string) *websocket.Conn {
-	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		b.Fatalf("dial %s: %v", url, err)
-	}
-	b.Cleanup(func() { _ = c.CloseNow() })
+	c, _ := dial(b, url, nil)
 	return c
 }
 
