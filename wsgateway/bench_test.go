@@ -70,19 +70,6 @@ func benchDial(b *testing.B, url string) *websocket.Conn {
 	return c
 }
 
-// benchEcho echoes through the queued Conn write path.
-var benchEcho = wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
-	for {
-		typ, data, err := conn.Read(ctx)
-		if err != nil {
-			return err
-		}
-		if err := conn.Write(typ, data); err != nil {
-			return err
-		}
-	}
-})
-
 // rawEcho is the baseline echo: coder/websocket Read and Write with no
 // per-call timer.
 func rawEcho(c *websocket.Conn) {
@@ -121,7 +108,7 @@ func roundTrips(b *testing.B, c *websocket.Conn, msg []byte, replyLen int) {
 // BenchmarkEchoRoundTrip is one 64-byte message to an fxforge gateway that
 // echoes it with conn.Read and conn.Write, and back.
 func BenchmarkEchoRoundTrip(b *testing.B) {
-	url := benchGatewayServer(b, benchEcho, wsgateway.Config{PingInterval: -1})
+	url := benchGatewayServer(b, echoLoop, wsgateway.Config{PingInterval: -1})
 	roundTrips(b, benchDial(b, url), benchPayload, len(benchPayload))
 }
 

@@ -76,11 +76,8 @@ func closeCode(t testing.TB, c *websocket.Conn) websocket.StatusCode {
 	}
 }
 
-// echo is a gateway that greets with the request id and echoes messages.
-var echo = wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
-	if err := conn.WriteText("connected:" + ctx.RequestID()); err != nil {
-		return err
-	}
+// echoLoop is a gateway that echoes every message back.
+var echoLoop = wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
 	for {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {
@@ -90,6 +87,14 @@ var echo = wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Co
 			return err
 		}
 	}
+})
+
+// echo is a gateway that greets with the request id, then echoes.
+var echo = wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+	if err := conn.WriteText("connected:" + ctx.RequestID()); err != nil {
+		return err
+	}
+	return echoLoop(ctx, conn)
 })
 
 func write(t testing.TB, c *websocket.Conn, s string) {
