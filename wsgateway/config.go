@@ -1,6 +1,9 @@
 package wsgateway
 
 import (
+	"errors"
+	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -30,15 +33,16 @@ type Config struct {
 	// "events" becomes "/events"; "" and "/" mean DefaultPath ("/ws").
 	Path string
 
-	// OriginPatterns lists extra origins allowed to connect, matched against
-	// the Origin's host (or "scheme://host" when the pattern has "://") with
-	// path.Match. The request's own host is always allowed. Default: same
-	// origin only. Requests without an Origin header (non-browser clients)
-	// are allowed.
+	// OriginPatterns lists extra origins allowed to connect, as
+	// coder/websocket's AcceptOptions.OriginPatterns: path.Match patterns
+	// for the Origin's host, or for "scheme://host" when the pattern has
+	// "://". The request's own host is always allowed, and so are requests
+	// without an Origin header (non-browser clients). Default: same origin
+	// only. Others get a JSON 403.
 	OriginPatterns []string
 
 	// Subprotocols lists the subprotocols the server negotiates, in order of
-	// preference.
+	// preference. SubprotocolBatch is always offered after them.
 	Subprotocols []string
 
 	// ReadLimit is the largest message, in bytes, a peer may send; a larger
@@ -96,8 +100,35 @@ type Config struct {
 	// Resolver serves Resolve[T] in gateway and handler contexts.
 	Resolver *Resolver
 
+	// Observer, when set, is told about connections and messages, for
+	// metrics.
+	Observer Observer
+
 	// Logger receives connection logs; nil means no logging.
 	Logger *zap.Logger
+}
+
+// SubprotocolBatch is the subprotocol a client offers to have messages that
+// queue up for it sent several to one WebSocket text message, separated by
+// "\n" (each is still one JSON frame; JSON frames hold no raw newline).
+// Messages that find no queue still go one to a WebSocket message, so a
+// batching client splits every text message on "\n". The server negotiates
+// it after Config.Subprotocols and after an authenticator's subprotocol
+// marker: a browser that sends its token as a subprotocol cannot batch.
+const SubprotocolBatch = "fxforge.batch.v1"
+
+// Validate reports a Config that cannot work as meant: an origin pattern
+// that path.Match cannot parse.
+func (c Config) Validate() error { return c.validOrigins() }
+
+func (c Config) validOrigins() error {
+	var errs []error
+	for _, p := range c.OriginPatterns {
+		if _, err := path.Match(p, ""); err != nil {
+			errs = append(errs, fmt.Errorf("wsgateway: origin pattern %q: %w; fix its brackets or escape special characters with \\", p, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // NormalizePath returns the mount path for p: a leading "/" is added, and

@@ -23,94 +23,96 @@ const (
 	MessageBinary = websocket.MessageBinary
 )
 
-// Conn is one WebSocket connection. Reads come from one goroutine at a time;
-// writes are safe from any number of goroutines and never block: they are
-// queued and written in order, by the reader just before its next Read when
-// the write was made between two reads (as in an echo loop), otherwise by a
-// writer goroutine that runs only while the queue is non-empty. A peer that
-// lets its queue overflow, or that does not take a message within the write
-// timeout, is closed with 1013.
+// Conn is one WebSocket connection. Reads come from one goroutine at a time
+// (the gateway's); writes are safe from any number of goroutines.
+//
+// A write goes on the wire at once: when no other write is in progress the
+// writing goroutine writes it itself, otherwise it joins the connection's
+// bounded queue, which a writer goroutine drains while it is non-empty.
+// Order per connection is kept. A peer whose queue overflows, or whose
+// write stalls for Config.WriteTimeout, is closed with 1013; see writer.go.
 type Conn struct {
 	ws  *websocket.Conn
-	raw net.Conn // the hijacked connection under ws, to abort at once
+	raw net.Conn // the hijacked connection under ws, to cut it at once
 	cfg *Config
+	obs Observer
 	ctx *Context
 
 	limiter    *rate.Limiter
-	violations int // read goroutine only
+	violations int // the reading goroutine only
 
-	heartbeat  *time.Timer
-	watchdog   *time.Timer   // armed while a writer is active; see writer.go
-	progress   atomic.Uint64 // messages written, for the watchdog
-	flushTimer *time.Timer   // bounds a deferred flush; see writer.go
+	heartbeat *time.Timer
+	stall     *time.Timer // fires when one write takes longer than WriteTimeout
+	inWrite   atomic.Bool // the writer is inside a socket write
 
-	mu        sync.Mutex
-	queue     []outbound
-	spare     []outbound
-	writing   bool          // a writer is running
-	armed     bool          // the watchdog is armed
-	seen      uint64        // progress when the watchdog last looked
-	between   bool          // the reader has a message and has not called Read again
-	readSeq   uint64        // Read calls so far
-	deferSeq  uint64        // readSeq when flushTimer was armed
-	deferring bool          // flushTimer is armed
-	flushed   chan struct{} // closed by the writer when the queue empties during close
-	closing   bool          // no more writes are accepted
-	draining  bool          // no new requests; close once inflight reaches 0
-	inflight  int
-	status    CloseStatus
-	statusOK  bool
-	done      chan struct{} // closed when the socket has ended
-	endOnce   sync.Once
-	handshake bool          // a close handshake has started
-	shookDone chan struct{} // closed when that handshake has finished
+	mu       sync.Mutex
+	queue    []outbound    // messages waiting for the writer
+	writing  bool          // a goroutine holds the writer role
+	flushed  chan struct{} // closed when the writer role is given up; set by a flushing close
+	closing  bool          // no more writes are accepted
+	draining bool          // no new requests; close once inflight is 0
+	inflight int
+	status   CloseStatus
+	hasCode  bool          // status is decided
+	batching bool          // the peer asked for newline-joined batches
+	done     chan struct{} // closed when the socket has ended
+	closed   chan struct{} // closed when a close handshake has finished
+	endOnce  sync.Once
 }
 
 func newConn(ws *websocket.Conn, raw net.Conn, cfg *Config) *Conn {
-	c := &Conn{ws: ws, raw: raw, cfg: cfg, done: make(chan struct{}), shookDone: make(chan struct{})}
+	c := &Conn{ws: ws, raw: raw, cfg: cfg, obs: cfg.Observer, done: make(chan struct{})}
 	if cfg.MessageRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.MessageRate), cfg.MessageBurst)
 	}
+	c.batching = ws.Subprotocol() == SubprotocolBatch
 	ws.SetReadLimit(cfg.ReadLimit)
-	c.watchdog = time.AfterFunc(time.Hour, c.onWatchdog)
-	c.watchdog.Stop()
-	c.flushTimer = time.AfterFunc(time.Hour, c.onFlushTimer)
-	c.flushTimer.Stop()
+	c.stall = time.AfterFunc(time.Hour, c.onStall)
+	c.stall.Stop()
 	return c
 }
 
+// ID returns the connection's id, made by the server and unique across
+// servers; clients cannot choose it (unlike the request id).
+func (c *Conn) ID() string { return c.ctx.connID }
+
 // Subprotocol returns the negotiated subprotocol, or "".
 func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
+
+// Context returns the connection's Context.
+func (c *Conn) Context() *Context { return c.ctx }
 
 // Read reads the next data message. Pings, pongs and close frames are
 // handled inside it and never returned. A message over the read limit
 // closes the connection with 1009. A text message that is not valid UTF-8
 // makes Read return ErrInvalidUTF8 and the connection close with 1007 once
-// the requests already accepted have replied. A message over the message
-// rate is returned with ErrRateLimited, so the caller can answer it, but
-// must not be processed; after Config.RateViolations such messages in a row
-// Read returns an error wrapping ErrRateLimited and the connection closes
-// with 1008, again after the accepted requests have replied.
+// the requests already accepted have replied.
+//
+// A message over Config.MessageRate is returned with an error wrapping
+// ErrMessageDropped, so the caller can answer it, but must not process it;
+// the connection stays open. After Config.RateViolations such messages in a
+// row, Read returns an error wrapping ErrRateLimited instead and the
+// connection closes with 1008, again after the accepted requests have
+// replied.
 //
 // Once the connection is closing, Read returns an error; Serve and the
-// fxforge runtime treat that as a normal end. As in coder/websocket, a ctx
-// that ends while Read waits closes the connection: pass the connection's
-// Context (or a context that outlives it), not a per-message timeout.
+// Server treat that as a normal end. As in coder/websocket, a ctx that ends
+// while Read waits closes the connection: pass the connection's Context (or
+// a context that outlives it), not a per-message timeout.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if ctx == c.ctx {
-		// The connection context ends only after the socket is closed, so
-		// there is nothing to watch; Background avoids a timer per read.
+		// The connection's context ends only once the socket is closed, so
+		// there is nothing for coder/websocket to watch.
 		ctx = context.Background()
 	}
-	c.flushBeforeRead()
 	typ, data, err := c.ws.Read(ctx)
 	if err != nil {
-		c.noteReadError(err)
+		c.readFailed(err)
 		return 0, nil, err
 	}
-	c.mu.Lock()
-	c.between = true
-	c.mu.Unlock()
+	if c.obs != nil {
+		c.obs.MessageReceived()
+	}
 	if typ == MessageText && !utf8.Valid(data) {
 		c.drain(StatusInvalidData, "invalid UTF-8", ErrInvalidUTF8)
 		return 0, nil, ErrInvalidUTF8
@@ -122,7 +124,10 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 			c.drain(StatusPolicyViolation, "message rate exceeded", err)
 			return 0, nil, err
 		}
-		return typ, data, ErrRateLimited
+		if c.obs != nil {
+			c.obs.MessageDropped(DropRateLimited)
+		}
+		return typ, data, errRateDropped
 	}
 	c.violations = 0
 	return typ, data, nil
@@ -140,34 +145,35 @@ func (c *Conn) ReadJSON(ctx context.Context, v any) error {
 	return nil
 }
 
-// Write queues a message of type typ. It takes ownership of p: the caller
-// must not modify p afterwards. It returns ErrClosed once the connection is
-// closing and ErrSlowConsumer when the peer's queue is full.
-func (c *Conn) Write(typ MessageType, p []byte) error { return c.enqueue(typ, p, nil) }
+// Write sends a message of type typ; see Conn for how. It takes ownership
+// of p: the caller must not modify p afterwards. It returns ErrClosed once
+// the connection is closing and ErrSlowConsumer when the peer's queue is
+// full (the connection is then closed with 1013).
+func (c *Conn) Write(typ MessageType, p []byte) error { return c.write(typ, p, true) }
 
-// WriteText queues a text message.
-func (c *Conn) WriteText(s string) error { return c.enqueue(MessageText, []byte(s), nil) }
+// WriteText sends a text message.
+func (c *Conn) WriteText(s string) error { return c.write(MessageText, []byte(s), true) }
 
-// WriteBinary queues a binary message; see Write for ownership of p.
-func (c *Conn) WriteBinary(p []byte) error { return c.enqueue(MessageBinary, p, nil) }
+// WriteBinary sends a binary message; see Write for ownership of p.
+func (c *Conn) WriteBinary(p []byte) error { return c.write(MessageBinary, p, true) }
 
-// WriteJSON encodes v and queues it as a text message.
+// WriteJSON encodes v and sends it as a text message.
 func (c *Conn) WriteJSON(v any) error {
 	p, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("wsgateway: encode message: %w", err)
 	}
-	return c.enqueue(MessageText, p, nil)
+	return c.write(MessageText, p, true)
 }
 
-// Close flushes the queued messages (each bounded by the write timeout),
-// sends a close frame with code and reason, and waits briefly for the peer's
+// Close sends what is queued (each write bounded by the write timeout),
+// then a close frame with code and reason, and waits briefly for the peer's
 // reply. Later writes return ErrClosed. Closing twice is harmless.
 func (c *Conn) Close(code StatusCode, reason string) error {
-	return c.closeWith(code, reason, nil, false)
+	return c.closeWith(code, reason, nil, true)
 }
 
 // Done returns a channel that is closed once the connection has ended:
-// closed by either side, broken, or aborted. The Context is cancelled at the
+// closed by either side, broken, or cut. The Context is cancelled at the
 // same moment.
 func (c *Conn) Done() <-chan struct{} { return c.done }

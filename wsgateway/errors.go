@@ -1,6 +1,9 @@
 package wsgateway
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors a Conn reports. They are also the Cause in a CloseStatus.
 var (
@@ -12,9 +15,12 @@ var (
 	ErrSlowConsumer = errors.New("wsgateway: slow consumer: peer is not reading fast enough")
 	// ErrHeartbeatTimeout means the peer did not answer a ping in time.
 	ErrHeartbeatTimeout = errors.New("wsgateway: heartbeat timeout: no pong from peer")
-	// ErrRateLimited is returned by Read for a message over the connection's
-	// message rate; the message is discarded and the connection stays open
-	// until too many arrive in a row.
+	// ErrMessageDropped is matched (errors.Is) by Read's error for a message
+	// over the connection's message rate: answer it if you like, but do not
+	// process it. The connection stays open.
+	ErrMessageDropped = errors.New("wsgateway: message dropped")
+	// ErrRateLimited is matched by Read's error once too many messages in a
+	// row were over the rate; the connection is closing with 1008.
 	ErrRateLimited = errors.New("wsgateway: message rate exceeded")
 	// ErrInvalidUTF8 means a text message was not valid UTF-8; the
 	// connection is closed with 1007.
@@ -25,3 +31,6 @@ var (
 	// ErrGatewayPanic is the cause recorded when a gateway panicked.
 	ErrGatewayPanic = errors.New("wsgateway: gateway panicked")
 )
+
+// errRateDropped is Read's error for one message over the rate.
+var errRateDropped = fmt.Errorf("%w: over the message rate; slow down", ErrMessageDropped)

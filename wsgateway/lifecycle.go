@@ -1,11 +1,11 @@
 package wsgateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,14 +25,13 @@ const closeGrace = time.Second
 //   - drain: stop taking requests, let the in-flight ones reply, then close
 //     the usual way. Shutdown (1001), invalid UTF-8 (1007) and the message
 //     rate (1008) close like this, so no accepted request loses its reply.
-//   - closeWith: flush the queue, then the close handshake. The gateway
-//     returning ends the connection like this.
-//   - fail: the close handshake without flushing (queue overflow,
-//     heartbeat timeout), in the background so no caller blocks.
+//   - closeWith: send what is queued (unless told not to), then the close
+//     handshake, bounded by closeGrace.
+//   - fail: closeWith without sending the queue, in the background so no
+//     caller blocks (queue overflow, heartbeat timeout).
 //
-// Every handshake is bounded by closeGrace, and abort cuts the raw socket
-// at once, which also ends a handshake in progress: coder/websocket cannot
-// cut its own close handshake short.
+// abort cuts the raw socket at once; it also ends a close handshake in
+// progress, which coder/websocket cannot cut short by itself.
 
 // acquire registers an in-flight request; it fails once the connection
 // drains or closes.
@@ -54,89 +53,63 @@ func (c *Conn) release() {
 	closeNow := c.draining && c.inflight == 0
 	c.mu.Unlock()
 	if closeNow {
-		go c.closeWith(StatusGoingAway, "", nil, false)
+		go c.closeWith(StatusGoingAway, "", nil, true)
 	}
 }
 
 // drain stops new requests and closes with code once the in-flight ones
-// have replied. The status is recorded at once.
+// have replied. The status is decided at once.
 func (c *Conn) drain(code StatusCode, reason string, cause error) {
 	c.mu.Lock()
-	if !c.statusOK {
-		c.status, c.statusOK = CloseStatus{Code: code, Reason: reason, Cause: cause}, true
-	}
-	already := c.draining
+	c.decide(CloseStatus{Code: code, Reason: reason, Cause: cause})
+	closeNow := !c.draining && c.inflight == 0
 	c.draining = true
-	closeNow := !already && c.inflight == 0
 	c.mu.Unlock()
 	if closeNow {
-		go c.closeWith(code, reason, cause, false)
+		go c.closeWith(code, reason, cause, true)
 	}
 }
 
-// fail logs why the connection ends and closes it without waiting for queued
-// messages. The state changes at once; the close handshake runs in the
-// background so no writer is ever blocked.
+// fail logs why the connection ends and closes it without sending what is
+// queued, in the background.
 func (c *Conn) fail(code StatusCode, reason string, cause error) {
-	code, reason, ok := c.beginClose(code, reason, cause, nil)
-	if !ok {
+	c.mu.Lock()
+	already := c.closing
+	c.decide(CloseStatus{Code: code, Reason: reason, Cause: cause})
+	c.mu.Unlock()
+	if already {
 		return
 	}
 	c.ctx.Logger().Warn("closing connection", zap.Int("code", int(code)), zap.String("reason", reason), zap.Error(cause))
-	go c.completeClose(code, reason, nil)
+	go c.closeWith(code, reason, cause, false)
 }
 
-// closeWith closes the connection, first flushing the queue unless now is
-// set. A status recorded earlier (by drain, or the peer) wins over code and
-// reason. It returns ErrClosed when a close is already under way.
-func (c *Conn) closeWith(code StatusCode, reason string, cause error, now bool) error {
-	var flushed chan struct{}
-	if !now {
-		flushed = make(chan struct{})
-	}
-	code, reason, ok := c.beginClose(code, reason, cause, flushed)
-	if !ok {
+// closeWith closes the connection, first sending what is queued when flush
+// is set. A status decided earlier (by drain, fail or the peer) wins over
+// code and reason. It returns ErrClosed when a close is already under way.
+func (c *Conn) closeWith(code StatusCode, reason string, cause error, flush bool) error {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
 		return ErrClosed
 	}
-	return c.completeClose(code, reason, flushed)
-}
-
-// beginClose marks the connection closing and records its status, then
-// returns the code and reason to send; ok is false when the connection is
-// already closing. A non-nil flushed is closed once the queue is empty.
-func (c *Conn) beginClose(code StatusCode, reason string, cause error, flushed chan struct{}) (StatusCode, string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		return 0, "", false
-	}
 	c.closing = true
-	c.handshake = true
-	if !c.statusOK {
-		c.status, c.statusOK = CloseStatus{Code: code, Reason: reason, Cause: cause}, true
+	c.closed = make(chan struct{})
+	defer close(c.closed)
+	c.decide(CloseStatus{Code: code, Reason: reason, Cause: cause})
+	code, reason = c.status.Code, c.status.Reason
+	var flushed chan struct{}
+	if !flush {
+		markSent(c.queue)
+		c.queue = nil
+	} else if c.writing {
+		c.flushed = make(chan struct{})
+		flushed = c.flushed
 	}
-	if flushed != nil {
-		if !c.writing && len(c.queue) > 0 {
-			// Messages deferred for the reader: flush them now.
-			c.startWriting()
-			go c.writeLoop()
-		}
-		if c.writing {
-			c.flushed = flushed
-		} else {
-			close(flushed)
-		}
-	}
-	return c.status.Code, c.status.Reason, true
-}
+	c.mu.Unlock()
 
-// completeClose waits for the queue to flush (when flushed is non-nil) and
-// performs the close handshake, cutting off a peer that does not complete
-// it within closeGrace.
-func (c *Conn) completeClose(code StatusCode, reason string, flushed chan struct{}) error {
-	defer close(c.shookDone)
 	if flushed != nil {
-		// The watchdog aborts the socket if a write stalls, so this ends.
+		// The stall watchdog cuts the socket if a write hangs, so this ends.
 		select {
 		case <-flushed:
 		case <-c.done:
@@ -155,77 +128,57 @@ func (c *Conn) completeClose(code StatusCode, reason string, flushed chan struct
 // forceClose ends the connection at once, even in the middle of a close
 // handshake, which cancels the context so handlers stop.
 func (c *Conn) forceClose() {
-	c.mu.Lock()
-	c.closing = true
-	if !c.statusOK {
-		c.status, c.statusOK = CloseStatus{Code: StatusGoingAway, Reason: "server shutting down", Cause: ErrShutdown}, true
-	}
-	c.mu.Unlock()
+	c.setStatus(CloseStatus{Code: StatusGoingAway, Reason: "server shutting down", Cause: ErrShutdown})
 	c.abort()
 }
 
-// setStatus records how the connection ends, unless that is already known.
+// decide records how the connection ends unless that is decided already;
+// c.mu is held.
+func (c *Conn) decide(s CloseStatus) {
+	if !c.hasCode {
+		c.status, c.hasCode = s, true
+	}
+}
+
+// setStatus records how the connection ends, unless that is decided
+// already, and stops further writes.
 func (c *Conn) setStatus(s CloseStatus) {
 	c.mu.Lock()
-	if !c.statusOK {
-		c.status, c.statusOK = s, true
-	}
+	c.decide(s)
+	c.closing = true
 	c.mu.Unlock()
 }
 
-// noteReadError records a failed read. coder/websocket closes the
-// connection on every read error, so the connection has ended.
-func (c *Conn) noteReadError(err error) {
+// readFailed records why a read failed. coder/websocket ends the
+// connection on every read error.
+func (c *Conn) readFailed(err error) {
 	var ce websocket.CloseError
 	switch {
 	case errors.As(err, &ce):
 		c.setStatus(CloseStatus{Code: ce.Code, Reason: ce.Reason, ByPeer: true, Cause: err})
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		c.setStatus(CloseStatus{Code: StatusMessageTooBig, Reason: "message too big", Cause: err})
+	case isIOError(err):
+		c.setStatus(CloseStatus{Code: websocket.StatusAbnormalClosure, Cause: err})
 	default:
-		if reason, ok := protocolError(err); ok {
-			c.setStatus(CloseStatus{Code: websocket.StatusProtocolError, Reason: reason, Cause: err})
-		} else {
-			c.setStatus(CloseStatus{Code: websocket.StatusAbnormalClosure, Cause: err})
-		}
+		// Not the peer's close, not the socket: coder/websocket refused a
+		// frame that breaks RFC 6455, and answers those with 1002.
+		c.setStatus(CloseStatus{Code: websocket.StatusProtocolError, Reason: "protocol error", Cause: err})
 	}
-	c.mu.Lock()
-	c.closing = true
-	c.mu.Unlock()
 	c.ended()
 }
 
-// protocolErrors are the framing errors that coder/websocket (v1.8.15)
-// answers with a 1002 close frame whose reason is the error's text. It
-// reports them as plain errors, so they are recognised by that text; the
-// hostile-client tests pin it.
-var protocolErrors = []string{
-	"received header with unexpected rsv bits",
-	"received unknown opcode",
-	"received control frame payload with invalid length",
-	"received fragmented control frame",
-	"received invalid close payload",
-	"received continuation frame without",
-	"received new data message without finishing",
+// isIOError reports whether err comes from the socket or a context rather
+// than from the WebSocket protocol.
+func isIOError(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
 
-// protocolError reports whether err is a framing error that was answered
-// with 1002, and the reason that was sent.
-func protocolError(err error) (reason string, ok bool) {
-	msg := err.Error()
-	for _, p := range protocolErrors {
-		if i := strings.Index(msg, p); i >= 0 {
-			return msg[i:], true
-		}
-	}
-	return "", false
-}
-
-func (c *Conn) noteWriteError(err error) {
+// writeFailed records a failed write: the socket is gone.
+func (c *Conn) writeFailed(err error) {
 	c.setStatus(CloseStatus{Code: websocket.StatusAbnormalClosure, Cause: fmt.Errorf("write failed: %w", err)})
-	c.mu.Lock()
-	c.closing = true
-	c.mu.Unlock()
 	c.abort()
 }
 
@@ -250,32 +203,28 @@ func (c *Conn) ended() {
 	})
 }
 
-// finish closes the socket for good and stops the timers. It returns how
-// the connection ended.
+// finish closes the socket for good once the gateway has returned and
+// stops the timers. It returns how the connection ended.
 func (c *Conn) finish() CloseStatus {
 	c.mu.Lock()
-	handshake := c.handshake
 	c.closing = true
+	closed := c.closed
 	c.mu.Unlock()
-	if handshake {
-		<-c.shookDone // bounded by closeGrace
+	if closed != nil {
+		<-closed // bounded by closeGrace
 	}
 	if c.heartbeat != nil {
 		c.heartbeat.Stop()
 	}
-	c.watchdog.Stop()
-	c.flushTimer.Stop()
+	c.stall.Stop()
 	c.abort()
 	c.mu.Lock()
-	if !c.statusOK {
-		c.status, c.statusOK = CloseStatus{Code: StatusNormalClosure}, true
-	}
-	s := c.status
-	c.mu.Unlock()
-	return s
+	defer c.mu.Unlock()
+	c.decide(CloseStatus{Code: StatusNormalClosure})
+	return c.status
 }
 
-// isNormalEnd reports whether err only says the connection is closed.
+// isNormalEnd reports whether err only says that the connection is closed.
 func (c *Conn) isNormalEnd(err error) bool {
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, ErrClosed) {
 		return true
@@ -286,5 +235,5 @@ func (c *Conn) isNormalEnd(err error) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.closing || c.statusOK
+	return c.closing || c.hasCode
 }

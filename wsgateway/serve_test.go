@@ -183,7 +183,7 @@ func TestServeBoundsConcurrencyPerConnection(t *testing.T) {
 	c.Close(websocket.StatusNormalClosure, "")
 }
 
-func TestSlowInlineHandlerDoesNotHoldUpPipelinedFrames(t *testing.T) {
+func TestFastRequestPipelinedBehindASlowOneIsAnsweredFirst(t *testing.T) {
 	reg := msregistry.New()
 	release := make(chan struct{})
 	must := func(err error) {
@@ -213,7 +213,7 @@ func TestSlowInlineHandlerDoesNotHoldUpPipelinedFrames(t *testing.T) {
 	if f := readFrame(t, c); f.ID != "s" {
 		t.Fatalf("reply %+v, want s", f)
 	}
-	// And the connection keeps serving, with the reader role handed back.
+	// And the connection keeps serving.
 	for i := range 100 {
 		id := fmt.Sprintf("after-%d", i)
 		write(t, c, `{"kind":"message","pattern":"fast","id":"`+id+`"}`)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -17,7 +18,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/identity"
-	"github.com/fxforge/fxforge/internal/resolve"
 )
 
 // Server serves one gateway: it checks, authenticates and upgrades requests,
@@ -28,10 +28,11 @@ type Server struct {
 	cfg Config
 	log *zap.Logger
 
-	authSubprotocols []string // cfg.Subprotocols plus the authenticator's marker
+	subprotocols     []string // cfg.Subprotocols plus SubprotocolBatch
+	authSubprotocols []string // the same with the authenticator's marker
 	authMarker       string
 
-	hub    hub
+	conns  connSet
 	active atomic.Int64 // connections upgraded or being upgraded
 
 	mu       sync.Mutex
@@ -39,13 +40,27 @@ type Server struct {
 	wg       sync.WaitGroup // one per running connection
 }
 
-// NewServer returns a Server for gw. See Config for the defaults.
+// NewServer returns a Server for gw. See Config for the defaults. Origin
+// patterns that do not parse are logged and ignored; Config.Validate
+// reports them as an error.
 func NewServer(gw Gateway, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{gw: gw, cfg: cfg, log: cfg.Logger.With(zap.String("path", cfg.Path))}
+	if err := cfg.validOrigins(); err != nil {
+		s.log.Error("ignoring origin patterns", zap.Error(err))
+		s.cfg.OriginPatterns = slices.DeleteFunc(slices.Clone(cfg.OriginPatterns), func(p string) bool {
+			_, err := path.Match(p, "")
+			return err != nil
+		})
+	}
+	// The server prefers the gateway's own subprotocols, then the
+	// authenticator's marker (only offered when the client sent a token
+	// that way), then batching.
+	s.subprotocols = append(slices.Clone(cfg.Subprotocols), SubprotocolBatch)
+	s.authSubprotocols = s.subprotocols
 	if sa, ok := cfg.Authenticator.(identity.SubprotocolAuthenticator); ok && sa.AuthSubprotocol() != "" {
 		s.authMarker = sa.AuthSubprotocol()
-		s.authSubprotocols = append(slices.Clone(cfg.Subprotocols), s.authMarker)
+		s.authSubprotocols = append(slices.Clone(cfg.Subprotocols), s.authMarker, SubprotocolBatch)
 	}
 	return s
 }
@@ -58,7 +73,7 @@ func Handler(gw Gateway, cfg Config) http.Handler { return NewServer(gw, cfg) }
 func (s *Server) Path() string { return s.cfg.Path }
 
 // Len returns the number of open connections.
-func (s *Server) Len() int { return s.hub.len() }
+func (s *Server) Len() int { return s.conns.len() }
 
 // ServeHTTP checks and upgrades one request and serves the connection until
 // it ends. Refusals are JSON bodies carrying the request id: 405 for a
@@ -78,11 +93,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("%s is a WebSocket endpoint; connect with a WebSocket client (ws:// or wss://)", r.URL.Path))
 		return
 	}
-	if err := checkOrigin(r, s.cfg.OriginPatterns); err != nil {
-		s.log.Info("upgrade refused", zap.String("request_id", reqID), zap.String("reason", err.Error()))
-		identity.WriteError(w, r, http.StatusForbidden, err.Error())
-		return
-	}
 	r, err := identity.Check(r, s.cfg.Authenticator, s.cfg.Guards...)
 	if err != nil {
 		if identity.StatusCode(err) == http.StatusInternalServerError {
@@ -95,28 +105,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		identity.WriteError(w, r, http.StatusServiceUnavailable, "server is shutting down; reconnect later")
 		return
 	}
-	defer s.wg.Done()
 	if n := s.active.Add(1); s.cfg.MaxConnections > 0 && n > int64(s.cfg.MaxConnections) {
 		s.active.Add(-1)
+		s.wg.Done()
 		s.log.Warn("upgrade refused: connection limit reached", zap.String("request_id", reqID), zap.Int("max_connections", s.cfg.MaxConnections))
 		identity.WriteError(w, r, http.StatusServiceUnavailable,
 			fmt.Sprintf("connection limit (%d) reached; retry later", s.cfg.MaxConnections))
 		return
 	}
-	defer s.active.Add(-1)
 
-	opts := &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: s.cfg.Subprotocols}
+	opts := &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns, Subprotocols: s.subprotocols}
 	if s.authMarker != "" && identity.SubprotocolToken(r, s.authMarker) != "" {
 		opts.Subprotocols = s.authSubprotocols
 	}
-	hc := &hijackCapture{ResponseWriter: w}
-	ws, err := websocket.Accept(hc, r, opts)
+	aw := &acceptWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(aw, r, opts)
 	if err != nil {
-		// Accept has already written the response (400 for a bad handshake).
-		s.log.Info("upgrade failed", zap.String("request_id", reqID), zap.Error(err))
+		s.active.Add(-1)
+		s.wg.Done()
+		s.refuseHandshake(w, r, reqID, aw.refused, err)
 		return
 	}
-	s.serveConn(r, reqID, ws, hc.conn)
+	// The connection runs on a goroutine of its own, so an idle one holds
+	// nothing of the HTTP handler chain.
+	go s.serveConn(s.newContext(r, reqID), ws, aw.conn)
+}
+
+// refuseHandshake answers an upgrade that coder/websocket refused, with a
+// JSON body in place of its plain-text one.
+func (s *Server) refuseHandshake(w http.ResponseWriter, r *http.Request, reqID string, status int, err error) {
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	msg := fmt.Sprintf("bad WebSocket handshake: %v", err)
+	if status == http.StatusForbidden && r.Header.Get("Origin") != "" {
+		msg = fmt.Sprintf("origin %q is not allowed; add its host to Config.OriginPatterns to allow it", r.Header.Get("Origin"))
+	}
+	s.log.Info("upgrade refused", zap.String("request_id", reqID), zap.Int("status", status), zap.String("reason", msg))
+	identity.WriteError(w, r, status, msg)
 }
 
 // begin registers a connection unless the server is draining.
@@ -130,19 +156,17 @@ func (s *Server) begin() bool {
 	return true
 }
 
-func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, raw net.Conn) {
+// serveConn runs the gateway for one upgraded connection and ends it.
+func (s *Server) serveConn(ctx *Context, ws *websocket.Conn, raw net.Conn) {
+	defer s.wg.Done()
+	defer s.active.Add(-1)
 	conn := newConn(ws, raw, &s.cfg)
-	id, _ := identity.FromContext(r.Context())
+	conn.ctx, ctx.conn = ctx, conn
 
-	base := context.WithoutCancel(r.Context())
-	if s.cfg.Resolver != nil && resolve.FromContext(base) == nil {
-		base = resolve.WithResolver(base, s.cfg.Resolver)
+	s.conns.add(conn)
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.ConnOpened()
 	}
-	cctx, cancel := context.WithCancel(base)
-	ctx := &Context{Context: cctx, requestID: reqID, identity: id, header: r.Header, base: s.log, conn: conn, cancel: cancel}
-	conn.ctx = ctx
-
-	s.hub.add(conn)
 	// A connection accepted while Shutdown was taking its snapshot drains
 	// now.
 	s.mu.Lock()
@@ -153,33 +177,40 @@ func (s *Server) serveConn(r *http.Request, reqID string, ws *websocket.Conn, ra
 	}
 	conn.startHeartbeat()
 	start := time.Now()
-	rid := zap.String("request_id", reqID)
-	s.log.Debug("connection opened", rid, zap.String("remote", r.RemoteAddr), zap.String("subprotocol", ws.Subprotocol()))
+	if ce := s.log.Check(zap.DebugLevel, "connection opened"); ce != nil {
+		ce.Write(zap.String("request_id", ctx.requestID), zap.String("conn_id", ctx.connID),
+			zap.String("remote", ctx.remoteAddr), zap.String("subprotocol", ws.Subprotocol()))
+	}
 
 	err := s.runGateway(ctx, conn)
 	switch {
 	case errors.Is(err, ErrGatewayPanic):
-		conn.closeWith(StatusInternalError, "internal error", err, true)
-	case errors.Is(err, ErrRateLimited):
+		conn.closeWith(StatusInternalError, "internal error", err, false)
+	case errors.Is(err, ErrRateLimited), errors.Is(err, ErrMessageDropped):
 		// A read loop that returns on any error ends here on the first
 		// message over the rate: that is the peer's fault, not the gateway's.
-		conn.closeWith(StatusPolicyViolation, "message rate exceeded", err, false)
+		conn.closeWith(StatusPolicyViolation, "message rate exceeded", err, true)
 	case err != nil && !conn.isNormalEnd(err):
-		s.log.Error("gateway failed", rid, zap.Error(err))
-		conn.closeWith(StatusInternalError, "internal error", err, false)
+		ctx.Logger().Error("gateway failed", zap.Error(err))
+		conn.closeWith(StatusInternalError, "internal error", err, true)
 	default:
-		conn.closeWith(StatusNormalClosure, "", nil, false)
+		conn.closeWith(StatusNormalClosure, "", nil, true)
 	}
 	status := conn.finish()
-	cancel()
-	s.hub.remove(conn)
-	s.log.Debug("connection closed", rid, zap.Stringer("status", status), zap.Duration("duration", time.Since(start)), zap.NamedError("cause", status.Cause))
+	s.conns.remove(conn)
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.ConnClosed(status)
+	}
+	if ce := s.log.Check(zap.DebugLevel, "connection closed"); ce != nil {
+		ce.Write(zap.String("request_id", ctx.requestID), zap.String("conn_id", ctx.connID), zap.Stringer("status", status),
+			zap.Duration("duration", time.Since(start)), zap.NamedError("cause", status.Cause))
+	}
 
 	if dh, ok := s.gw.(DisconnectHandler); ok {
 		func() {
 			defer func() {
 				if p := recover(); p != nil {
-					s.log.Error("OnDisconnect panicked", rid, zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+					ctx.Logger().Error("OnDisconnect panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				}
 			}()
 			dh.OnDisconnect(ctx, status)
@@ -215,7 +246,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 		defer cancel()
 	}
-	for _, c := range s.hub.snapshot() {
+	for _, c := range s.conns.snapshot() {
 		c.drain(StatusGoingAway, "server shutting down", ErrShutdown)
 	}
 	done := make(chan struct{})
@@ -225,7 +256,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	left := s.hub.snapshot()
+	left := s.conns.snapshot()
 	s.log.Warn("shutdown deadline reached; closing remaining connections", zap.Int("connections", len(left)))
 	for _, c := range left {
 		c.forceClose()
@@ -237,7 +268,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-t.C:
-		s.log.Error("connections still running after shutdown; a handler is ignoring its context", zap.Int("connections", s.hub.len()))
+		s.log.Error("connections still running after shutdown; a handler is ignoring its context", zap.Int("connections", s.conns.len()))
 	}
 	return fmt.Errorf("wsgateway: shutdown of %s: %w", s.cfg.Path, ctx.Err())
 }

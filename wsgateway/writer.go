@@ -1,241 +1,240 @@
 package wsgateway
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 )
 
-// outbound is one queued message; done, when set, runs once the message is
-// on the wire or has been dropped.
+// How a message reaches the wire
+//
+// One goroutine at a time holds the writer role (c.writing). A write that
+// finds the role free takes it and, when inline is set, writes on its own
+// goroutine straight through coder/websocket; a write that finds it taken
+// joins c.queue, up to Config.OutboundQueue messages. When the holder is
+// done and the queue is not empty, a writer goroutine takes over and drains
+// it, then gives the role up. So a message never waits for anything but the
+// writes before it, an idle connection has no writer goroutine, and a
+// request/response exchange needs none at all.
+//
+// Pushes to many connections (Hub) do not write inline: the pusher only
+// queues and starts writers, so one peer's full socket never holds it up.
+// Nor do writes to a peer that asked for batches (SubprotocolBatch): the
+// writer goroutine sends what has queued up by the time it runs as one
+// message.
+//
+// Every socket write arms c.stall; a write still in progress WriteTimeout
+// later means the peer stopped reading, and the connection is cut (1013).
+
+// outbound is one queued message; sent, when set, is closed once the
+// message is written or dropped.
 type outbound struct {
 	typ  MessageType
 	data []byte
-	done func()
+	sent chan struct{}
 }
 
-// enqueue queues a message and starts a writer goroutine if none runs.
-func (c *Conn) enqueue(typ MessageType, p []byte, done func()) error {
-	start, err := c.push(typ, p, done)
-	if err != nil {
-		return err
-	}
-	if start {
-		go c.writeLoop()
-	}
-	return nil
+// write sends p as described above, on the calling goroutine when inline
+// is set and no other write is in progress.
+func (c *Conn) write(typ MessageType, p []byte, inline bool) error {
+	_, err := c.enqueue(typ, p, inline, false)
+	return err
 }
 
-// writeReply writes a message on the calling goroutine when no writer is
-// active, and queues it otherwise; done runs once the message is on the wire
-// or dropped (and not at all when writeReply returns an error). Serve uses it
-// from handler goroutines, which are off the read loop: they may wait for
-// their own reply's write, and saving a goroutine per reply is what makes
-// request/response traffic cheap.
-func (c *Conn) writeReply(typ MessageType, p []byte, done func()) error {
+// writeReply writes a reply like write, and returns once it is on the wire
+// (or dropped), so a request keeps its Serve slot until then: a client that
+// pipelines requests is held back by MaxConcurrency, never closed because
+// its replies filled the queue while it was still sending.
+func (c *Conn) writeReply(typ MessageType, p []byte) {
+	sent, err := c.enqueue(typ, p, true, true)
+	if err == nil && sent != nil {
+		<-sent
+	}
+}
+
+// enqueue is write; with wait set, a queued message gets a channel that is
+// closed once it has been written or dropped.
+func (c *Conn) enqueue(typ MessageType, p []byte, inline, wait bool) (sent chan struct{}, err error) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	if c.writing {
-		c.mu.Unlock()
-		return c.enqueue(typ, p, done)
-	}
-	c.startWriting()
-	if len(c.queue) > 0 {
-		// Messages deferred for the reader go first: keep the order.
-		c.queue = append(c.queue, outbound{typ, p, done})
-		c.mu.Unlock()
-		c.writeLoop()
-		return nil
-	}
-	c.mu.Unlock()
-
-	err := c.ws.Write(context.Background(), typ, p)
-	c.progress.Add(1)
-	if done != nil {
-		done()
-	}
-	if err != nil {
-		c.noteWriteError(err)
-	}
-	c.writeLoop() // whatever was queued meanwhile, then release the writer role
-	return nil
-}
-
-// push appends a message to the queue and reports whether the caller must
-// start a writer.
-func (c *Conn) push(typ MessageType, p []byte, done func()) (start bool, err error) {
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
-		return false, ErrClosed
-	}
-	if len(c.queue) >= c.cfg.OutboundQueue {
-		c.mu.Unlock()
-		c.fail(StatusTryAgainLater, "slow consumer", fmt.Errorf("%w: %d messages queued", ErrSlowConsumer, c.cfg.OutboundQueue))
-		return false, ErrSlowConsumer
-	}
-	c.queue = append(c.queue, outbound{typ, p, done})
-	switch {
-	case c.writing:
-	case c.between:
-		// The reader is handling a message and flushes before it reads
-		// again; usually the caller is the reader itself.
-		if !c.deferring {
-			c.deferring, c.deferSeq = true, c.readSeq
-			c.flushTimer.Reset(deferLimit)
+		if len(c.queue) >= c.cfg.OutboundQueue {
+			c.mu.Unlock()
+			c.fail(StatusTryAgainLater, "slow consumer", fmt.Errorf("%w: %d messages queued", ErrSlowConsumer, c.cfg.OutboundQueue))
+			if c.obs != nil {
+				c.obs.MessageDropped(DropSlowConsumer)
+			}
+			return nil, ErrSlowConsumer
 		}
-	default:
-		c.startWriting()
-		start = true
-	}
-	c.mu.Unlock()
-	return start, nil
-}
-
-// deferLimit bounds how long a message may wait for the reader to flush it.
-const deferLimit = 10 * time.Millisecond
-
-// How writes avoid a goroutine per message
-//
-// A write that finds no writer active while the connection's reader is
-// between two Read calls is left in the queue: the reader flushes the queue
-// itself just before it blocks in the next Read, as a plain echo loop would,
-// so request/response traffic costs no goroutine. The reader only ever
-// waits on its own connection, so writers still never block. flushTimer
-// bounds the wait: a reader that has not come back within deferLimit is
-// taken as gone, a writer takes over, and writes stop waiting for it.
-
-// flushBeforeRead writes what is queued, on the reader's goroutine, before
-// the reader blocks. The reader is no longer between reads afterwards.
-func (c *Conn) flushBeforeRead() {
-	c.mu.Lock()
-	c.between = false
-	c.readSeq++
-	flush := len(c.queue) > 0 && !c.writing && !c.closing
-	if flush {
-		c.startWriting()
-	}
-	c.mu.Unlock()
-	if flush {
-		c.writeLoop()
-	}
-}
-
-// onFlushTimer hands deferred messages to a writer when the reader has not
-// come back to Read within deferLimit, and stops deferring for that reader.
-func (c *Conn) onFlushTimer() {
-	c.mu.Lock()
-	c.deferring = false
-	start := false
-	if len(c.queue) > 0 && !c.writing {
-		if c.between && c.readSeq != c.deferSeq {
-			// The reader came back and is busy again: wait for it once more.
-			c.deferring, c.deferSeq = true, c.readSeq
-			c.flushTimer.Reset(deferLimit)
-		} else {
-			c.between = false
-			c.startWriting()
-			start = true
+		if wait {
+			sent = make(chan struct{})
 		}
+		c.queue = append(c.queue, outbound{typ, p, sent})
+		c.mu.Unlock()
+		return sent, nil
 	}
-	c.mu.Unlock()
-	if start {
-		c.writeLoop() // already on the timer's own goroutine
-	}
-}
-
-// startWriting takes the writer role and makes sure the watchdog is armed.
-// c.mu must be held.
-func (c *Conn) startWriting() {
 	c.writing = true
-	if !c.armed {
-		c.armed = true
-		c.seen = c.progress.Load()
-		c.watchdog.Reset(c.cfg.WriteTimeout)
+	if !inline || c.batching {
+		if wait {
+			sent = make(chan struct{})
+		}
+		c.queue = append(c.queue, outbound{typ, p, sent})
+		c.mu.Unlock()
+		go c.drainQueue()
+		return sent, nil
+	}
+	c.mu.Unlock()
+	if c.send(typ, p) {
+		c.handOff()
+	}
+	return nil, nil
+}
+
+// send writes one message to the socket under the stall watchdog. It
+// reports whether the socket is still usable.
+func (c *Conn) send(typ MessageType, p []byte) bool {
+	c.inWrite.Store(true)
+	c.stall.Reset(c.cfg.WriteTimeout)
+	err := c.ws.Write(context.Background(), typ, p)
+	c.stall.Stop()
+	c.inWrite.Store(false)
+	if err != nil {
+		c.writeFailed(err)
+		return false
+	}
+	if c.obs != nil {
+		c.obs.MessageSent()
+	}
+	return true
+}
+
+// handOff gives the writer role up, or hands it to a writer goroutine when
+// messages were queued meanwhile.
+func (c *Conn) handOff() {
+	c.mu.Lock()
+	if len(c.queue) > 0 {
+		c.mu.Unlock()
+		go c.drainQueue()
+		return
+	}
+	c.releaseWriter()
+	c.mu.Unlock()
+}
+
+// releaseWriter gives the writer role up; c.mu is held.
+func (c *Conn) releaseWriter() {
+	c.writing = false
+	if c.flushed != nil {
+		close(c.flushed)
+		c.flushed = nil
 	}
 }
 
-// writeLoop writes queued messages until the queue is empty, then gives up
-// the writer role.
-func (c *Conn) writeLoop() {
+// drainQueue is the writer goroutine: it writes queued messages until the
+// queue is empty, then gives the writer role up. Messages queued for a peer
+// that asked for batches go out several to a WebSocket message.
+func (c *Conn) drainQueue() {
+	var spare []outbound
 	for {
 		c.mu.Lock()
-		if len(c.queue) == 0 {
-			c.writing = false
-			if c.flushed != nil {
-				close(c.flushed)
-				c.flushed = nil
-			}
+		batch := c.queue
+		if len(batch) == 0 {
+			c.releaseWriter()
 			c.mu.Unlock()
 			return
 		}
-		batch := c.queue
-		c.queue, c.spare = c.spare[:0], nil
+		c.queue = spare
 		c.mu.Unlock()
 
-		var err error
-		for i := range batch {
-			m := batch[i]
-			batch[i] = outbound{}
-			if err == nil {
-				err = c.ws.Write(context.Background(), m.typ, m.data)
-				c.progress.Add(1)
-			}
-			if m.done != nil {
-				m.done()
+		ok := true
+		if c.batching {
+			ok = c.sendBatch(batch)
+		} else {
+			for i := range batch {
+				if ok {
+					ok = c.send(batch[i].typ, batch[i].data)
+				}
 			}
 		}
-
-		var dropped []outbound
-		c.mu.Lock()
-		if c.spare == nil {
-			c.spare = batch[:0]
-		}
-		if err != nil {
-			// The socket is gone; nothing queued can be delivered.
-			dropped, c.queue = c.queue, nil
-		}
-		c.mu.Unlock()
-		for _, m := range dropped {
-			if m.done != nil {
-				m.done()
-			}
-		}
-		if err != nil {
-			c.noteWriteError(err)
+		markSent(batch)
+		spare = batch[:0]
+		if !ok {
+			// The socket is gone: nothing queued can be delivered.
+			c.mu.Lock()
+			markSent(c.queue)
+			c.queue = nil
+			c.releaseWriter()
+			c.mu.Unlock()
+			return
 		}
 	}
 }
 
-// onWatchdog runs every WriteTimeout while a writer is active. A writer that
-// has written nothing since the last look is stuck on a peer that does not
-// read: the connection is cut, since no close frame could reach that peer.
-// So a stalled write is noticed after one to two WriteTimeouts, and busy
-// connections pay no timer operation per message.
-func (c *Conn) onWatchdog() {
-	c.mu.Lock()
-	if !c.writing {
-		c.armed = false
-		c.mu.Unlock()
+// markSent tells the waiting writers of batch that their messages are
+// written or dropped, and clears batch.
+func markSent(batch []outbound) {
+	for _, m := range batch {
+		if m.sent != nil {
+			close(m.sent)
+		}
+	}
+	clear(batch)
+}
+
+// sendBatch writes runs of queued text messages as one text message each,
+// joined by newlines (see SubprotocolBatch), and other messages as they are.
+func (c *Conn) sendBatch(batch []outbound) bool {
+	var buf bytes.Buffer
+	for i := 0; i < len(batch); {
+		m := batch[i]
+		j := i + 1
+		if m.typ == MessageText {
+			for j < len(batch) && batch[j].typ == MessageText && buf.Len()+len(batch[j].data) < maxBatchBytes {
+				if buf.Len() == 0 {
+					buf.Write(m.data)
+				}
+				buf.WriteByte('\n')
+				buf.Write(batch[j].data)
+				j++
+			}
+		}
+		data := m.data
+		if buf.Len() > 0 {
+			data = bytes.Clone(buf.Bytes())
+			buf.Reset()
+		}
+		if !c.send(m.typ, data) {
+			return false
+		}
+		if c.obs != nil {
+			for range j - i - 1 {
+				c.obs.MessageSent()
+			}
+		}
+		i = j
+	}
+	return true
+}
+
+// maxBatchBytes bounds one batched WebSocket message.
+const maxBatchBytes = 64 << 10
+
+// onStall runs when a socket write has taken WriteTimeout: the peer does not
+// read, so no close frame could reach it either; the socket is cut.
+func (c *Conn) onStall() {
+	if !c.inWrite.Load() {
 		return
 	}
-	if p := c.progress.Load(); p != c.seen {
-		c.seen = p
-		c.watchdog.Reset(c.cfg.WriteTimeout)
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
 	c.setStatus(CloseStatus{Code: StatusTryAgainLater, Reason: "write timeout",
-		Cause: fmt.Errorf("%w: no write completed in %s", ErrSlowConsumer, c.cfg.WriteTimeout)})
+		Cause: fmt.Errorf("%w: a write took longer than %s", ErrSlowConsumer, c.cfg.WriteTimeout)})
 	c.ctx.Logger().Warn("closing slow consumer: write timed out", zap.Duration("write_timeout", c.cfg.WriteTimeout))
-	c.mu.Lock()
-	c.closing = true
-	c.mu.Unlock()
+	if c.obs != nil {
+		c.obs.MessageDropped(DropSlowConsumer)
+	}
 	c.abort()
 }

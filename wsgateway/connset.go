@@ -2,13 +2,13 @@ package wsgateway
 
 import "sync"
 
-// hub is the set of live connections of one Server.
-type hub struct {
+// connSet is the set of live connections of one Server.
+type connSet struct {
 	mu    sync.Mutex
 	conns map[*Conn]struct{}
 }
 
-func (h *hub) add(c *Conn) {
+func (h *connSet) add(c *Conn) {
 	h.mu.Lock()
 	if h.conns == nil {
 		h.conns = make(map[*Conn]struct{})
@@ -17,20 +17,20 @@ func (h *hub) add(c *Conn) {
 	h.mu.Unlock()
 }
 
-func (h *hub) remove(c *Conn) {
+func (h *connSet) remove(c *Conn) {
 	h.mu.Lock()
 	delete(h.conns, c)
 	h.mu.Unlock()
 }
 
-func (h *hub) len() int {
+func (h *connSet) len() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.conns)
 }
 
 // snapshot returns the live connections at this moment.
-func (h *hub) snapshot() []*Conn {
+func (h *connSet) snapshot() []*Conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make([]*Conn, 0, len(h.conns))
