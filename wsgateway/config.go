@@ -100,6 +100,10 @@ type Config struct {
 	// Resolver serves Resolve[T] in gateway and handler contexts.
 	Resolver *Resolver
 
+	// Hub, when set, holds this server's connections beside those of other
+	// servers sharing it, for rooms and broadcast.
+	Hub *Hub
+
 	// Observer, when set, is told about connections and messages, for
 	// metrics.
 	Observer Observer

@@ -28,6 +28,9 @@ var (
 	// ErrShutdown means the server is shutting down; the connection is
 	// closed with 1001.
 	ErrShutdown = errors.New("wsgateway: server shutting down")
+	// ErrNotInHub is returned by Hub.Join for a connection that is not
+	// served with that hub (see Config.Hub).
+	ErrNotInHub = errors.New("wsgateway: connection is not in this hub; set Config.Hub on its Server")
 	// ErrGatewayPanic is the cause recorded when a gateway panicked.
 	ErrGatewayPanic = errors.New("wsgateway: gateway panicked")
 )

@@ -164,6 +164,9 @@ func (s *Server) serveConn(ctx *Context, ws *websocket.Conn, raw net.Conn) {
 	conn.ctx, ctx.conn = ctx, conn
 
 	s.conns.add(conn)
+	if s.cfg.Hub != nil {
+		s.cfg.Hub.add(conn)
+	}
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.ConnOpened()
 	}
@@ -198,6 +201,9 @@ func (s *Server) serveConn(ctx *Context, ws *websocket.Conn, raw net.Conn) {
 	}
 	status := conn.finish()
 	s.conns.remove(conn)
+	if s.cfg.Hub != nil {
+		s.cfg.Hub.remove(conn)
+	}
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.ConnClosed(status)
 	}
