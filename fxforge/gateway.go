@@ -47,6 +47,7 @@ type moduleIn struct {
 	Own           ownGateway             `optional:"true"`
 	Logger        *zap.Logger            `optional:"true"`
 	Authenticator identity.Authenticator `optional:"true"`
+	Hub           *wsgateway.Hub         `optional:"true"`
 	Resolver      resolverIn
 }
 
@@ -95,6 +96,9 @@ func WebSocketModule(path string, opts ...ModuleOption) fx.Option {
 		}
 		if cfg.Authenticator == nil {
 			cfg.Authenticator = in.Authenticator
+		}
+		if cfg.Hub == nil {
+			cfg.Hub = in.Hub
 		}
 		srv := wsgateway.NewServer(gw, cfg)
 		return route{pattern: srv.Path(), handler: srv, describe: "WebSocket gateway", wsPath: srv.Path(), shutdown: srv.Shutdown}, nil
