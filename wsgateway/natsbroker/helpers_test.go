@@ -2,11 +2,13 @@ package natsbroker_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,6 +197,49 @@ func (c *client) send(t testing.TB, text string) {
 	if err := c.Write(ctx, websocket.MessageText, []byte(text)); err != nil {
 		t.Fatalf("write: %v", err)
 	}
+}
+
+// stream reads c's messages into a channel from a goroutine of its own,
+// for tests that wait for something that may or may not come. Do not call
+// read after stream.
+func (c *client) stream(t testing.TB) <-chan string {
+	ch := make(chan string, 1024)
+	done := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for {
+			_, data, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			select {
+			case ch <- string(data):
+			case <-done:
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		_ = c.CloseNow()
+		for range ch {
+		}
+	})
+	return ch
+}
+
+// gate is a NATS dialer that refuses to connect while shut, to hold one
+// node off NATS while the others reconnect.
+type gate struct {
+	shut atomic.Bool
+	net.Dialer
+}
+
+func (g *gate) Dial(network, address string) (net.Conn, error) {
+	if g.shut.Load() {
+		return nil, errors.New("gate shut by the test")
+	}
+	return g.Dialer.Dial(network, address)
 }
 
 // eventually polls cond until it holds or the deadline passes.
