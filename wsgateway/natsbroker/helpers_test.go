@@ -65,11 +65,16 @@ type node struct {
 	url string // the gateway's ws:// URL
 }
 
-// startNode serves relayGateway with a Hub on nc, behind a loopback
-// httptest server; all of it stops when the test ends.
+// startNode serves relayGateway with a Hub on nc (nil: a Hub for this
+// process only), behind a loopback httptest server; all of it stops when
+// the test ends.
 func startNode(t testing.TB, nc *nats.Conn, cfg wsgateway.Config, opts ...natsbroker.Option) *node {
 	t.Helper()
-	hub := wsgateway.NewHub(wsgateway.HubConfig{Broker: natsbroker.New(nc, opts...)})
+	var hcfg wsgateway.HubConfig
+	if nc != nil {
+		hcfg.Broker = natsbroker.New(nc, opts...)
+	}
+	hub := wsgateway.NewHub(hcfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hub.Start(ctx); err != nil {
@@ -139,9 +144,15 @@ type client struct {
 // join dials n as a member of room and reads its connection id.
 func join(t testing.TB, n *node, room string) *client {
 	t.Helper()
+	return joinWith(t, n, room, nil)
+}
+
+// joinWith is join with dial options.
+func joinWith(t testing.TB, n *node, room string, opts *websocket.DialOptions) *client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, n.url+"?room="+room, nil)
+	c, _, err := websocket.Dial(ctx, n.url+"?room="+room, opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", n.url, err)
 	}
