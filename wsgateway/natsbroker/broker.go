@@ -49,7 +49,9 @@ func New(nc *nats.Conn, opts ...Option) *Broker {
 // Subject returns the NATS subject the broker publishes and subscribes to.
 func (b *Broker) Subject() string { return b.subject }
 
-// Publish sends m to every subscribed hub, this process's included. It
+// Publish sends m to every subscribed hub, this process's included. A
+// process without a hub (a worker, say) reaches the members on every node
+// by publishing with an empty Node. It
 // does not block and does not consult ctx: nats.go buffers the message and
 // its connection writes it out. While the connection is reconnecting the
 // message waits in nats.go's reconnect buffer (nats.ReconnectBufSize) and

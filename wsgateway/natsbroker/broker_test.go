@@ -1,8 +1,11 @@
 package natsbroker_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/fxforge/fxforge/wsgateway"
 	"github.com/fxforge/fxforge/wsgateway/natsbroker"
@@ -10,16 +13,16 @@ import (
 
 // twoNodes starts one nats-server and two nodes, each with its own NATS
 // connection.
-func twoNodes(t *testing.T) (a, b *node) {
+func twoNodes(t *testing.T) (a, b *node, ns *server.Server) {
 	t.Helper()
-	ns := startNATS(t, -1)
+	ns = startNATS(t, -1)
 	a = startNode(t, connect(t, ns.ClientURL()), wsgateway.Config{})
 	b = startNode(t, connect(t, ns.ClientURL()), wsgateway.Config{})
-	return a, b
+	return a, b, ns
 }
 
 func TestRoomMessageReachesEveryMemberOnEveryNodeOnceInOrder(t *testing.T) {
-	a, b := twoNodes(t)
+	a, b, _ := twoNodes(t)
 	ann := join(t, a, "lobby")
 	amy := join(t, a, "lobby")
 	bob := join(t, b, "lobby") // the sender
@@ -49,7 +52,7 @@ func TestRoomMessageReachesEveryMemberOnEveryNodeOnceInOrder(t *testing.T) {
 }
 
 func TestMessageToOneConnectionReachesItOnAnotherNode(t *testing.T) {
-	a, b := twoNodes(t)
+	a, b, _ := twoNodes(t)
 	ann := join(t, a, "lobby")
 	amy := join(t, a, "lobby")
 	bob := join(t, b, "lobby")
@@ -77,4 +80,17 @@ func TestHubsOnDifferentSubjectsShareNothing(t *testing.T) {
 	ann.send(t, "chat only")
 	gus.send(t, "game only") // published after "chat only" on the same connection
 	gil.expect(t, "gil", "game only")
+}
+
+func TestAProcessWithoutAHubReachesMembersOnEveryNode(t *testing.T) {
+	a, b, ns := twoNodes(t)
+	ann := join(t, a, "lobby")
+	bob := join(t, b, "lobby")
+	worker := natsbroker.New(connect(t, ns.ClientURL()))
+	m := wsgateway.BrokerMessage{Target: wsgateway.ToRoom("lobby"), Type: wsgateway.MessageText, Data: []byte("from the worker")}
+	if err := worker.Publish(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	ann.expect(t, "ann", "from the worker")
+	bob.expect(t, "bob", "from the worker")
 }

@@ -33,7 +33,7 @@
 // A hub message is one NATS message whose body is the WebSocket message
 // as the Hub sent it, unchanged, and whose headers say the rest:
 //
-//	Fxforge-Node:   the publishing hub's node id
+//	Fxforge-Node:   the publishing hub's node id, empty from a process without one
 //	Fxforge-Target: all | room/<room> | conn/<connection id>
 //	Fxforge-Except: the connection id left out (absent for none)
 //	Fxforge-Type:   text | binary

@@ -16,7 +16,7 @@ import (
 // survives NATS's header rules (which trim spaces and replace newlines);
 // the names of most rooms read unchanged in `nats sub`.
 const (
-	headerNode   = "Fxforge-Node"   // the publishing hub's node id
+	headerNode   = "Fxforge-Node"   // the publishing hub's node id, or ""
 	headerTarget = "Fxforge-Target" // "all", "room/<name>" or "conn/<id>"
 	headerExcept = "Fxforge-Except" // the connection left out; absent for none
 	headerType   = "Fxforge-Type"   // "text" or "binary"
@@ -70,9 +70,6 @@ func decode(msg *nats.Msg) (wsgateway.BrokerMessage, error) {
 	node, err := unescape(msg.Header, headerNode)
 	if err != nil {
 		return wsgateway.BrokerMessage{}, err
-	}
-	if node == "" {
-		return wsgateway.BrokerMessage{}, fmt.Errorf("%w: no %s header", errNotHubMessage, headerNode)
 	}
 	raw := msg.Header.Get(headerTarget)
 	kind, name, _ := strings.Cut(raw, "/")

@@ -66,7 +66,7 @@ func TestMessagesCrossNATSUnchanged(t *testing.T) {
 		{"empty", wsgateway.ToRoom("r"), wsgateway.MessageText, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sent := wsgateway.BrokerMessage{Node: "node 1", Target: tc.target, Type: tc.typ, Data: []byte(tc.data)}
+			sent := wsgateway.BrokerMessage{Node: "node/1", Target: tc.target, Type: tc.typ, Data: []byte(tc.data)}
 			if err := b.Publish(context.Background(), sent); err != nil {
 				t.Fatal(err)
 			}
