@@ -72,25 +72,7 @@ func TestNodeFailsOverToAnotherClusterMemberAndLosesNothingItPublishesAfterward(
 	}
 	// From now on node B buffers what it publishes until it is connected
 	// to the other server, then sends it there, where node A still is.
-	const n = 100
-	for i := range n {
-		bob.send(t, fmt.Sprintf("m%03d", i))
-	}
-	next := 0
-	for next < n {
-		select {
-		case m := <-annStream:
-			if next == 0 && strings.HasPrefix(m, "probe ") { // a late one
-				continue
-			}
-			if want := fmt.Sprintf("m%03d", next); m != want {
-				t.Fatalf("ann got %q, want %q", m, want)
-			}
-			next++
-		case <-time.After(reconnectDeadline):
-			t.Fatalf("ann got %d of %d messages", next, n)
-		}
-	}
+	sendRun(t, bob, annStream, "m%03d", 100, func(m string) bool { return strings.HasPrefix(m, "probe ") })
 	if url := ncB.ConnectedUrl(); url != s1.ClientURL() {
 		t.Fatalf("node B is connected to %q, want the remaining server %q", url, s1.ClientURL())
 	}

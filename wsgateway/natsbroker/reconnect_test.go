@@ -48,6 +48,30 @@ func awaitProbe(t *testing.T, from, to *client, toStream <-chan string, what str
 	}
 }
 
+// sendRun has from send n messages numbered with format and fails unless
+// stream shows them all, in order, after leftovers of earlier steps that
+// leftover accepts.
+func sendRun(t *testing.T, from *client, stream <-chan string, format string, n int, leftover func(string) bool) {
+	t.Helper()
+	for i := range n {
+		from.send(t, fmt.Sprintf(format, i))
+	}
+	for next := 0; next < n; {
+		select {
+		case m := <-stream:
+			if next == 0 && leftover(m) {
+				continue
+			}
+			if want := fmt.Sprintf(format, next); m != want {
+				t.Fatalf("got %q, want %q", m, want)
+			}
+			next++
+		case <-time.After(reconnectDeadline):
+			t.Fatalf("got %d of %d messages", next, n)
+		}
+	}
+}
+
 func TestNodesServeLocalClientsWhileNATSIsDownAndShareRoomsAgainAfterItReturns(t *testing.T) {
 	ns := startNATS(t, -1)
 	port := natsPort(ns)
@@ -86,28 +110,9 @@ func TestNodesServeLocalClientsWhileNATSIsDownAndShareRoomsAgainAfterItReturns(t
 	awaitProbe(t, ann, bob, bobStream, "a message from node A to reach node B")
 	awaitProbe(t, bob, ann, annStream, "a message from node B to reach node A")
 
-	const n = 50
-	for i := range n {
-		bob.send(t, fmt.Sprintf("after %02d", i))
-	}
-	next := 0
-	for next < n {
-		select {
-		case m := <-annStream:
-			if strings.HasPrefix(m, "probe ") || strings.HasSuffix(m, "while down") {
-				if next > 0 {
-					t.Fatalf("ann got %q after %d messages of the run", m, next)
-				}
-				continue
-			}
-			if want := fmt.Sprintf("after %02d", next); m != want {
-				t.Fatalf("ann got %q, want %q", m, want)
-			}
-			next++
-		case <-time.After(10 * time.Second):
-			t.Fatalf("ann got %d of %d messages", next, n)
-		}
-	}
+	sendRun(t, bob, annStream, "after %02d", 50, func(m string) bool {
+		return strings.HasPrefix(m, "probe ") || strings.HasSuffix(m, "while down")
+	})
 }
 
 func TestPublishWhileNATSIsDownIsBufferedUpToTheReconnectBufferAndFlushedToNodesThatAreBack(t *testing.T) {
