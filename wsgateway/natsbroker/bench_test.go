@@ -102,11 +102,10 @@ func benchFanOut(b *testing.B, urls []string, opts *websocket.DialOptions, ready
 				if err != nil {
 					return
 				}
-				if bytes.HasPrefix(data, []byte("id ")) {
-					continue // the relay gateway's greeting
-				}
-				for range bytes.Count(data, []byte("\n")) + 1 {
-					pending.Done()
+				for frame := range bytes.SplitSeq(data, []byte("\n")) {
+					if !bytes.HasPrefix(frame, []byte("id ")) { // not relayGateway's greeting
+						pending.Done()
+					}
 				}
 			}
 		})

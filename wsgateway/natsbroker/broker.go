@@ -51,14 +51,16 @@ func (b *Broker) Subject() string { return b.subject }
 
 // Publish sends m to every subscribed hub, this process's included. A
 // process without a hub (a worker, say) reaches the members on every node
-// by publishing with an empty Node. It
-// does not block and does not consult ctx: nats.go buffers the message and
-// its connection writes it out. While the connection is reconnecting the
-// message waits in nats.go's reconnect buffer (nats.ReconnectBufSize) and
-// goes out after the reconnect; once that buffer is full, Publish fails
-// with an error matching nats.ErrReconnectBufExceeded. A closed connection
-// fails with nats.ErrConnectionClosed, a message over the server's limit
-// with nats.ErrMaxPayload.
+// by publishing with an empty Node.
+//
+// Publish does not block and does not consult ctx: nats.go buffers the
+// message and its connection writes it out. While the connection is
+// reconnecting the message waits in nats.go's reconnect buffer
+// (nats.ReconnectBufSize) and goes out after the reconnect; once that
+// buffer is full, Publish fails with an error matching
+// nats.ErrReconnectBufExceeded. A closed connection fails with
+// nats.ErrConnectionClosed, a message over the server's limit with
+// nats.ErrMaxPayload.
 func (b *Broker) Publish(_ context.Context, m wsgateway.BrokerMessage) error {
 	if b.err != nil {
 		return b.err
