@@ -1,0 +1,47 @@
+package natsbroker
+
+import (
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// DefaultSubject is the NATS subject hubs share when no WithSubject option
+// is given.
+const DefaultSubject = "fxforge.hub"
+
+// Option configures a Broker.
+type Option func(*Broker)
+
+// WithSubject sets the NATS subject the hubs of one app share, instead of
+// DefaultSubject. Apps (or environments) that share a NATS server and must
+// not see each other's rooms use different subjects. It must be a literal
+// subject: dot-separated tokens, no spaces, no "*" or ">" tokens.
+func WithSubject(subject string) Option {
+	return func(b *Broker) { b.subject = subject }
+}
+
+// WithLogger sets the logger that receives the broker's logs (messages on
+// the subject that are not hub messages); nil means no logging.
+func WithLogger(log *zap.Logger) Option {
+	return func(b *Broker) {
+		if log == nil {
+			log = zap.NewNop()
+		}
+		b.log = log
+	}
+}
+
+// validSubject reports whether NATS can publish to subject.
+func validSubject(subject string) error {
+	ok := subject != "" && !strings.ContainsAny(subject, " \t\r\n")
+	for tok := range strings.SplitSeq(subject, ".") {
+		ok = ok && tok != "" && tok != "*" && tok != ">"
+	}
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("%w %q: use dot-separated tokens without spaces or wildcards, such as %q",
+		ErrInvalidSubject, subject, DefaultSubject)
+}
