@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/msregistry"
 )
 
 // Defaults applied to zero Config fields.
@@ -94,7 +95,7 @@ type Config struct {
 	Guards []identity.Guard
 
 	// Resolver serves Resolve[T] in gateway and handler contexts.
-	Resolver *Resolver
+	Resolver *msregistry.Resolver
 
 	// Logger receives connection logs; nil means no logging.
 	Logger *zap.Logger
