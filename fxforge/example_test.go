@@ -3,12 +3,16 @@ package fxforge_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
 	"go.uber.org/fx"
 
 	"github.com/fxforge/fxforge/fxforge"
+	"github.com/fxforge/fxforge/identity"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -30,13 +34,30 @@ func (g *EchoGateway) OnConnect(ctx *wsgateway.Context, conn *wsgateway.Conn) er
 	return wsgateway.Serve(ctx, conn, g.reg)
 }
 
+// startExample starts app and returns its address and a stop function.
+func startExample(opts ...fx.Option) (addr string, stop func(), err error) {
+	var srv *fxforge.Server
+	app := fx.New(append(opts,
+		fx.NopLogger, // fxforge.Logger() in a real app
+		fxforge.HTTPServer(fxforge.Addr("127.0.0.1:0")),
+		fx.Populate(&srv),
+	)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := app.Start(ctx); err != nil {
+		return "", nil, err
+	}
+	return srv.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = app.Stop(ctx)
+	}, nil
+}
+
 // Example builds an app the way a service would, on a free port, and talks
 // to it over a real WebSocket.
 func Example() {
-	var srv *fxforge.Server
-	app := fx.New(
-		fx.NopLogger, // fxforge.Logger() in a real app
-		fxforge.HTTPServer(fxforge.Addr("127.0.0.1:0")),
+	addr, stop, err := startExample(
 		// Provided to the graph and resolvable from every context.
 		fxforge.Provide(func() *Settings { return &Settings{Greeting: "welcome"} }),
 		fxforge.Microservices(),
@@ -48,17 +69,16 @@ func Example() {
 		// The gateway's dependencies come by constructor injection.
 		fxforge.Gateway(func(reg *msregistry.Registry) *EchoGateway { return &EchoGateway{reg: reg} }),
 		fxforge.WebSocketModule("/ws"),
-		fx.Populate(&srv),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := app.Start(ctx); err != nil {
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer app.Stop(ctx)
+	defer stop()
 
-	c, _, err := websocket.Dial(ctx, "ws://"+srv.Addr().String()+"/ws", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -73,4 +93,145 @@ func Example() {
 	// Output:
 	// welcome
 	// {"kind":"response","pattern":"greet","id":7,"payload":"welcome, ada","metadata":{}}
+}
+
+// Catalog is an interface the graph provides through fx.Annotate and fx.As.
+type Catalog interface{ Count() int }
+
+type memCatalog struct{}
+
+func (memCatalog) Count() int { return 3 }
+
+// ExampleResolvable makes values resolvable that plain fx put into the
+// graph: a supplied value, decorated, and an implementation provided as an
+// interface.
+func ExampleResolvable() {
+	addr, stop, err := startExample(
+		fx.Supply(&Settings{Greeting: "hello"}),
+		fx.Decorate(func(s *Settings) *Settings { return &Settings{Greeting: s.Greeting + "!"} }),
+		fx.Provide(fx.Annotate(func() memCatalog { return memCatalog{} }, fx.As(new(Catalog)))),
+		fxforge.Resolvable(new(*Settings), new(Catalog)),
+		fxforge.Gateway(wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+			s, err := wsgateway.Resolve[*Settings](ctx)
+			if err != nil {
+				return err
+			}
+			c, err := wsgateway.Resolve[Catalog](ctx)
+			if err != nil {
+				return err
+			}
+			return conn.WriteText(fmt.Sprintf("%s %d items", s.Greeting, c.Count()))
+		})),
+		fxforge.WebSocketModule("/ws"),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	_, msg, _ := c.Read(ctx)
+	fmt.Println(string(msg))
+	// Output: hello! 3 items
+}
+
+// AllowedOrigins is the app's own configuration of who may connect.
+type AllowedOrigins []string
+
+// NewGatewayConfig builds the gateway settings from the app's
+// configuration: an fx constructor with an injected dependency.
+func NewGatewayConfig(origins AllowedOrigins) wsgateway.Config {
+	return wsgateway.Config{OriginPatterns: origins, MaxConnections: 1000}
+}
+
+// ExampleWithConfig takes a module's wsgateway.Config from the graph; a test
+// changes it with fx.Decorate (or fx.Replace), as it would any fx value.
+func ExampleWithConfig() {
+	hello := wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+		return conn.WriteText("hello")
+	})
+	for _, test := range []fx.Option{
+		fx.Options(),
+		fx.Decorate(func(c wsgateway.Config) wsgateway.Config {
+			c.OriginPatterns = append(c.OriginPatterns, "staging.example")
+			return c
+		}),
+	} {
+		addr, stop, err := startExample(
+			fx.Supply(AllowedOrigins{"app.example"}),
+			fx.Provide(NewGatewayConfig),
+			fxforge.Gateway(hello),
+			fxforge.WebSocketModule("/ws"),
+			test,
+		)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, resp, err := websocket.Dial(ctx, "ws://"+addr+"/ws",
+			&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://staging.example"}}})
+		if err == nil {
+			c.CloseNow()
+		}
+		fmt.Println(resp.StatusCode)
+		cancel()
+		stop()
+	}
+	// Output:
+	// 403
+	// 101
+}
+
+// ExampleRoute mounts a public route and one that authenticates: a bad
+// Authorization header does not reach the public one.
+func ExampleRoute() {
+	auth := identity.Bearer(func(_ context.Context, token string) (*identity.Identity, error) {
+		if token == "s3cret" {
+			return &identity.Identity{Subject: "ada", Roles: []string{"admin"}}, nil
+		}
+		return nil, fmt.Errorf("unknown token")
+	})
+	hello := func(w http.ResponseWriter, r *http.Request) {
+		who := "anonymous"
+		if id, ok := identity.FromContext(r.Context()); ok {
+			who = id.Subject
+		}
+		io.WriteString(w, "hello "+who)
+	}
+	addr, stop, err := startExample(
+		fx.Supply(fx.Annotate(auth, fx.As(new(identity.Authenticator)))),
+		fxforge.Route("GET /health", hello),
+		fxforge.Route("GET /admin", hello, fxforge.WithAuth(identity.AnyRole("admin"))),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	for _, call := range []struct{ path, token string }{
+		{"/health", "expired"}, {"/admin", "expired"}, {"/admin", "s3cret"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+call.path, nil)
+		req.Header.Set("Authorization", "Bearer "+call.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(call.path, resp.StatusCode, strings.TrimSpace(string(body)[:min(len(body), 40)]))
+	}
+	// Output:
+	// /health 200 hello anonymous
+	// /admin 401 {"statusCode":401,"error":"Unauthorized"
+	// /admin 200 hello ada
 }

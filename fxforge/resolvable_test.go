@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
+	"go.uber.org/fx/fxtest"
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/fxforge"
@@ -356,4 +357,49 @@ func TestFxLogsNameFxforgeProviders(t *testing.T) {
 	if !named {
 		t.Error("no fx event names the collector of fxforge_test.Store")
 	}
+}
+
+func TestRegistryResolvesWithoutAnHTTPServer(t *testing.T) {
+	var reg *msregistry.Registry
+	app := fxtest.New(t,
+		fx.Supply(zap.NewNop()),
+		fx.Supply(&AppConfig{Name: "worker"}),
+		fx.Provide(fx.Annotate(NewMemStore, fx.As(new(Store)))),
+		fxforge.Resolvable(new(*AppConfig), new(Store)),
+		fxforge.Microservices(),
+		fxforge.Patterns(resolvingPatterns),
+		fx.Populate(&reg),
+	)
+	app.RequireStart()
+	defer app.RequireStop()
+	got, err := msregistry.Send[string](context.Background(), msregistry.NewLocalClient(reg), "resolved", nil)
+	if err != nil || got != "worker:mem" {
+		t.Fatalf("Send = %q, %v; want worker:mem", got, err)
+	}
+}
+
+func TestRegistryAndGatewaysShareTheAppResolver(t *testing.T) {
+	// A context without a resolver (a background job calling the registry)
+	// resolves from the same resolver as the gateways.
+	var reg *msregistry.Registry
+	app, base := startApp(t,
+		fx.Supply(&AppConfig{Name: "shared"}),
+		fx.Provide(fx.Annotate(NewMemStore, fx.As(new(Store)))),
+		fxforge.Resolvable(new(*AppConfig), new(Store)),
+		fxforge.Microservices(),
+		fxforge.Patterns(resolvingPatterns),
+		fxforge.Resolvable(new(*msregistry.Registry)),
+		fxforge.WebSocketModule("/ws", fxforge.WithGateway(NewGW)),
+		fx.Populate(&reg),
+	)
+	defer app.RequireStop()
+	got, err := msregistry.Send[string](context.Background(), msregistry.NewLocalClient(reg), "resolved", nil)
+	if err != nil || got != "shared:mem" {
+		t.Fatalf("Send = %q, %v; want shared:mem", got, err)
+	}
+	c, _ := dial(t, base+"/ws")
+	if got := read(t, c); got != "gw shared:mem" {
+		t.Fatalf("greeting %q", got)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
 }

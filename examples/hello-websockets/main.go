@@ -31,7 +31,8 @@ type AppConfig struct {
 	AppName string
 }
 
-// NewAppConfig reads the configuration from the environment.
+// NewAppConfig reads the configuration from the environment. It is an fx
+// constructor, so the environment is read when the app is built.
 func NewAppConfig() *AppConfig {
 	name := os.Getenv("APP_NAME")
 	if name == "" {
@@ -102,7 +103,8 @@ func registerPatterns(reg *msregistry.Registry, stats *Stats) error {
 // App is everything but the logger and the HTTP server, so tests can run it
 // on another address.
 var App = fx.Options(
-	fxforge.Provide(NewAppConfig, NewStats),
+	fx.Provide(NewAppConfig, NewStats),
+	fxforge.Resolvable(new(*AppConfig)), // handlers resolve it from their context
 	fxforge.Microservices(),
 	fxforge.Patterns(registerPatterns),
 	fxforge.Gateway(NewEventsGateway),
