@@ -2,6 +2,7 @@ package fxforge_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -234,4 +235,100 @@ func ExampleRoute() {
 	// /health 200 hello anonymous
 	// /admin 401 {"statusCode":401,"error":"Unauthorized"
 	// /admin 200 hello ada
+}
+
+// ChatGateway serves the chat patterns of the app's registry, and no other.
+type ChatGateway struct{ reg *msregistry.Registry }
+
+func NewChatGateway(reg *msregistry.Registry) *ChatGateway {
+	return &ChatGateway{reg: reg.Subset("chat.*")}
+}
+
+func (g *ChatGateway) OnConnect(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+	return wsgateway.Serve(ctx, conn, g.reg)
+}
+
+// AdminGateway serves the admin patterns, and no other.
+type AdminGateway struct{ reg *msregistry.Registry }
+
+func NewAdminGateway(reg *msregistry.Registry) *AdminGateway {
+	return &AdminGateway{reg: reg.Subset("admin.*")}
+}
+
+func (g *AdminGateway) OnConnect(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+	return wsgateway.Serve(ctx, conn, g.reg)
+}
+
+func registerChatAndAdmin(reg *msregistry.Registry) error {
+	send := func(_ context.Context, text string) (string, error) { return "sent: " + text, nil }
+	stats := func(ctx context.Context, _ struct{}) (string, error) {
+		id, _ := identity.FromContext(ctx)
+		return "stats for " + id.Subject, nil
+	}
+	return errors.Join(
+		msregistry.Message(reg, "chat.send", send),
+		msregistry.Message(reg, "admin.stats", stats, msregistry.WithGuards(identity.AnyRole("admin"))),
+	)
+}
+
+func verifyToken(_ context.Context, token string) (*identity.Identity, error) {
+	switch token {
+	case "ada-token":
+		return &identity.Identity{Subject: "ada"}, nil
+	case "root-token":
+		return &identity.Identity{Subject: "root", Roles: []string{"admin"}}, nil
+	}
+	return nil, errors.New("unknown token")
+}
+
+// ExampleWebSocketModule serves two endpoints, each with its own gateway and
+// its own patterns; the admin endpoint admits authenticated callers only, and
+// its pattern admits admins only.
+func ExampleWebSocketModule() {
+	addr, stop, err := startExample(
+		fx.Supply(fx.Annotate(identity.Bearer(verifyToken), fx.As(new(identity.Authenticator)))),
+		fxforge.Microservices(),
+		fxforge.Patterns(registerChatAndAdmin),
+		fxforge.Gateway(NewChatGateway),  // the app's default gateway ...
+		fxforge.WebSocketModule("/chat"), // ... served at /chat
+		fxforge.WebSocketModule("/admin",
+			fxforge.WithGateway(NewAdminGateway), // this module's own gateway
+			fxforge.WithConfig(func() wsgateway.Config {
+				return wsgateway.Config{Guards: []identity.Guard{identity.Authenticated()}}
+			}),
+		),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ask := func(path, token, frame string) {
+		header := http.Header{}
+		if token != "" {
+			header.Set("Authorization", "Bearer "+token)
+		}
+		c, resp, err := websocket.Dial(ctx, "ws://"+addr+path, &websocket.DialOptions{HTTPHeader: header})
+		if err != nil {
+			fmt.Println(path, token, "upgrade refused:", resp.StatusCode)
+			return
+		}
+		defer c.CloseNow()
+		_ = c.Write(ctx, websocket.MessageText, []byte(frame))
+		_, reply, _ := c.Read(ctx)
+		fmt.Println(path, token, string(reply))
+	}
+	ask("/chat", "", `{"kind":"message","pattern":"chat.send","payload":"hi","id":1}`)
+	ask("/chat", "root-token", `{"kind":"message","pattern":"admin.stats","id":2}`)
+	ask("/admin", "", `{"kind":"message","pattern":"admin.stats","id":3}`)
+	ask("/admin", "ada-token", `{"kind":"message","pattern":"admin.stats","id":4}`)
+	ask("/admin", "root-token", `{"kind":"message","pattern":"admin.stats","id":5}`)
+	// Output:
+	// /chat  {"kind":"response","pattern":"chat.send","id":1,"payload":"sent: hi","metadata":{}}
+	// /chat root-token {"kind":"error","pattern":"admin.stats","id":2,"error":{"code":"not_found","message":"no message handler for pattern \"admin.stats\""}}
+	// /admin  upgrade refused: 401
+	// /admin ada-token {"kind":"error","pattern":"admin.stats","id":4,"error":{"code":"forbidden","message":"requires one of the roles: admin"}}
+	// /admin root-token {"kind":"response","pattern":"admin.stats","id":5,"payload":"stats for root","metadata":{}}
 }
