@@ -55,6 +55,21 @@ func startExample(opts ...fx.Option) (addr string, stop func(), err error) {
 	}, nil
 }
 
+// connect dials the WebSocket at path and returns it with its first
+// message.
+func connect(ctx context.Context, addr, path string) (*websocket.Conn, string, error) {
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+path, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	_, msg, err := c.Read(ctx)
+	if err != nil {
+		c.CloseNow()
+		return nil, "", err
+	}
+	return c, string(msg), nil
+}
+
 // Example builds an app the way a service would, on a free port, and talks
 // to it over a real WebSocket.
 func Example() {
@@ -79,16 +94,15 @@ func Example() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", nil)
+	c, greeting, err := connect(ctx, addr, "/ws")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer c.CloseNow()
-	_, msg, _ := c.Read(ctx)
-	fmt.Println(string(msg))
+	fmt.Println(greeting)
 	_ = c.Write(ctx, websocket.MessageText, []byte(`{"kind":"message","pattern":"greet","payload":"ada","metadata":{},"id":7}`))
-	_, msg, _ = c.Read(ctx)
+	_, msg, _ := c.Read(ctx)
 	fmt.Println(string(msg))
 	c.Close(websocket.StatusNormalClosure, "")
 	// Output:
@@ -132,14 +146,13 @@ func ExampleResolvable() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", nil)
+	c, greeting, err := connect(ctx, addr, "/ws")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer c.CloseNow()
-	_, msg, _ := c.Read(ctx)
-	fmt.Println(string(msg))
+	fmt.Println(greeting)
 	// Output: hello! 3 items
 }
 

@@ -41,39 +41,12 @@ func Gateway(gw any) fx.Option {
 	return opts
 }
 
-var gatewayType = reflect.TypeFor[wsgateway.Gateway]()
-
 // gatewayOptions provides gw, and wrap's result built from it.
 func gatewayOptions[W any](gw any, private bool, wrap func(wsgateway.Gateway) W) (fx.Option, error) {
-	if gw == nil {
-		return nil, fmt.Errorf("nil gateway; pass a constructor such as NewChatGateway")
-	}
-	value, isValue := gw.(wsgateway.Gateway)
 	if f, ok := gw.(func(*wsgateway.Context, *wsgateway.Conn) error); ok {
-		value, isValue = wsgateway.GatewayFunc(f), true
+		gw = wsgateway.GatewayFunc(f)
 	}
-	if isValue {
-		// A gateway value (a GatewayFunc included) is not a constructor:
-		// fx would read a GatewayFunc's parameters as dependencies.
-		supply := func() W { return wrap(value) }
-		if private {
-			return fx.Provide(fx.Private, supply), nil
-		}
-		return fx.Provide(supply), nil
-	}
-	t := reflect.TypeOf(gw)
-	if t.Kind() != reflect.Func {
-		return nil, fmt.Errorf("%v (%T) is neither a constructor function nor a wsgateway.Gateway; "+
-			"for fx.Annotate, give a plain constructor and take named dependencies with an fx.In parameter struct", gw, gw)
-	}
-	if t.NumOut() == 0 || !t.Out(0).Implements(gatewayType) {
-		return nil, fmt.Errorf("constructor %s must return a wsgateway.Gateway (a type with OnConnect(*wsgateway.Context, *wsgateway.Conn) error) as its first result", funcName(gw))
-	}
-	wrapped := fx.Annotate(wrap, fx.From(reflect.New(t.Out(0)).Interface()))
-	if private {
-		return fx.Options(fx.Provide(fx.Private, gw), fx.Provide(fx.Private, wrapped)), nil
-	}
-	return fx.Options(fx.Provide(gw), fx.Provide(wrapped)), nil
+	return provideAs(gw, private, "a type with OnConnect(*wsgateway.Context, *wsgateway.Conn) error", wrap)
 }
 
 // ModuleOption configures a WebSocketModule.

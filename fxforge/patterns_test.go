@@ -184,9 +184,9 @@ func TestGatewayRefusesWhatIsNotAGatewayNamingTheFix(t *testing.T) {
 		opt  fx.Option
 		want string
 	}{
-		{"no gateway result", fxforge.Gateway(func() *AppConfig { return nil }), "must return a wsgateway.Gateway"},
+		{"no gateway result", fxforge.Gateway(func() *AppConfig { return nil }), "must implement wsgateway.Gateway"},
 		{"fx.Annotate", fxforge.Gateway(fx.Annotate(NewGW)), "fx.In parameter struct"},
-		{"a value", fxforge.WebSocketModule("/x", fxforge.WithGateway(42)), "neither a constructor function nor a wsgateway.Gateway"},
+		{"a value", fxforge.WebSocketModule("/x", fxforge.WithGateway(42)), "neither a constructor function nor a value that implements wsgateway.Gateway"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := fx.New(fx.NopLogger, tc.opt).Err()

@@ -3,7 +3,6 @@ package fxforge
 import (
 	"fmt"
 	"net/http"
-	"reflect"
 
 	"go.uber.org/fx"
 	"go.uber.org/zap"
@@ -34,8 +33,6 @@ func WithAuth(guards ...identity.Guard) RouteOption {
 	}
 }
 
-var handlerType = reflect.TypeFor[http.Handler]()
-
 // Route mounts a plain HTTP handler on the HTTPServer at pattern (an
 // http.ServeMux pattern such as "GET /health"). h is an fx constructor whose
 // first result implements http.Handler (an http.HandlerFunc works; its
@@ -65,29 +62,10 @@ func Route(pattern string, h any, opts ...RouteOption) fx.Option {
 
 // handlerOptions provides h privately, and the routeHandler built from it.
 func handlerOptions(h any) (fx.Option, error) {
-	if h == nil {
-		return nil, fmt.Errorf("nil handler; pass a constructor such as NewHealthHandler")
-	}
-	value, isValue := h.(http.Handler)
 	if f, ok := h.(func(http.ResponseWriter, *http.Request)); ok {
-		value, isValue = http.HandlerFunc(f), true
+		h = http.HandlerFunc(f)
 	}
-	if isValue {
-		return fx.Provide(fx.Private, func() routeHandler { return routeHandler{value} }), nil
-	}
-	t := reflect.TypeOf(h)
-	if t.Kind() != reflect.Func {
-		return nil, fmt.Errorf("%v (%T) is neither a constructor function nor an http.Handler; "+
-			"for fx.Annotate, give a plain constructor and take named dependencies with an fx.In parameter struct", h, h)
-	}
-	if t.NumOut() == 0 || !t.Out(0).Implements(handlerType) {
-		return nil, fmt.Errorf("constructor %s must return an http.Handler (an http.HandlerFunc works) as its first result", funcName(h))
-	}
-	wrap := func(h http.Handler) routeHandler { return routeHandler{h} }
-	return fx.Options(
-		fx.Provide(fx.Private, h),
-		fx.Provide(fx.Private, fx.Annotate(wrap, fx.From(reflect.New(t.Out(0)).Interface()))),
-	), nil
+	return provideAs(h, true, "an http.HandlerFunc works", func(h http.Handler) routeHandler { return routeHandler{h} })
 }
 
 type routeIn struct {

@@ -161,8 +161,8 @@ func TestRouteRefusesWhatIsNotAHandlerNamingTheFix(t *testing.T) {
 		h    any
 		want string
 	}{
-		{"no handler result", func() *AppConfig { return nil }, "must return an http.Handler"},
-		{"a value", 42, "neither a constructor function nor an http.Handler"},
+		{"no handler result", func() *AppConfig { return nil }, "must implement http.Handler"},
+		{"a value", 42, "neither a constructor function nor a value that implements http.Handler"},
 		{"fx.Annotate", fx.Annotate(func() http.Handler { return nil }), "fx.In parameter struct"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
