@@ -173,3 +173,30 @@ func TestRouteRefusesWhatIsNotAHandlerNamingTheFix(t *testing.T) {
 		})
 	}
 }
+
+func TestPublicGatewayIgnoresABadAuthorizationHeader(t *testing.T) {
+	var calls atomic.Int32
+	app, base := startApp(t,
+		fx.Supply(fx.Annotate(tokens(&calls), fx.As(new(identity.Authenticator)))),
+		fxforge.Provide(newAppConfig),
+		fxforge.Gateway(newGreeter),
+		fxforge.WebSocketModule("/private"),
+		fxforge.WebSocketModule("/public", fxforge.WithConfig(func() wsgateway.Config {
+			return wsgateway.Config{Authenticator: identity.Anonymous()}
+		})),
+	)
+	defer app.RequireStop()
+	header := http.Header{"Authorization": {"Bearer expired"}}
+	if c, resp, err := dialWith(base+"/private", header); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		if c != nil {
+			c.CloseNow()
+		}
+		t.Fatalf("/private with a bad token: %v, %v; want 401", resp, err)
+	}
+	c, _, err := dialWith(base+"/public", header)
+	if err != nil {
+		t.Fatalf("/public with a bad token: %v", err)
+	}
+	read(t, c)
+	c.Close(websocket.StatusNormalClosure, "")
+}
