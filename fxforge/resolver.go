@@ -48,7 +48,7 @@ func (a *appResolver) fill(values []resolvable) error {
 	seen := make(map[reflect.Type]resolvable, len(values))
 	for _, v := range values {
 		if v.missing() {
-			errs = append(errs, fmt.Errorf("%s: the fx graph has no %s (or it is nil); provide it with fx.Provide or fx.Supply "+
+			errs = append(errs, fmt.Errorf("%s: the fx graph has no %s here (or it is nil, or fx.Private to another fx.Module); provide it with fx.Provide or fx.Supply "+
 				"(fx.Provide(fx.Annotate(NewImpl, fx.As(new(%s)))) for an interface), or use fxforge.Provide(<constructor of %s>)",
 				v.source, v.typ, v.typ, v.typ))
 			continue
