@@ -171,7 +171,7 @@ func TestRouteGetsRequestIDIdentityAndResolution(t *testing.T) {
 				}
 				fmt.Fprintf(w, "%s %s %s", cfg.Name, subject, identity.RequestID(r.Context()))
 			}
-		}),
+		}, fxforge.WithAuth()),
 		fxforge.Route("GET /health", func() http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 		}),

@@ -11,88 +11,164 @@ import (
 	"github.com/fxforge/fxforge/wsgateway"
 )
 
-// Gateway provides the app's default gateway: ctor is an fx constructor
-// (its dependencies are injected) whose result implements
-// wsgateway.Gateway. A WebSocketModule without WithGateway serves it.
-func Gateway(ctor any) fx.Option {
-	return fx.Provide(fx.Annotate(ctor, fx.As(new(wsgateway.Gateway)), fx.ResultTags(`name:"fxforge.gateway"`)))
+// defaultGateway puts the app's default gateway (Gateway) into its group;
+// moduleGateway puts a module's own (WithGateway) into a group private to
+// the module. Groups keep them apart from any wsgateway.Gateway the app
+// provides for its own use, and, unlike optional parameters, let an absent
+// gateway be told from one whose constructor fails.
+type (
+	defaultGateway struct {
+		fx.Out
+		Gateway wsgateway.Gateway `group:"fxforge.gateway"`
+	}
+	moduleGateway struct {
+		fx.Out
+		Gateway wsgateway.Gateway `group:"fxforge.module.gateway"`
+	}
+)
+
+// Gateway provides the app's default gateway; a WebSocketModule without
+// WithGateway serves it. gw is an fx constructor whose first result
+// implements wsgateway.Gateway (its parameters are injected, so a gateway
+// takes its dependencies by constructor injection), or a gateway value such
+// as a wsgateway.GatewayFunc. The constructor is given to fx as it is, so
+// its result is in the graph too and fx's errors name it.
+func Gateway(gw any) fx.Option {
+	opts, err := gatewayOptions(gw, false, func(g wsgateway.Gateway) defaultGateway { return defaultGateway{Gateway: g} })
+	if err != nil {
+		return fx.Error(fmt.Errorf("fxforge.Gateway: %w", err))
+	}
+	return opts
+}
+
+// gatewayOptions provides gw, and wrap's result built from it.
+func gatewayOptions[W any](gw any, private bool, wrap func(wsgateway.Gateway) W) (fx.Option, error) {
+	if f, ok := gw.(func(*wsgateway.Context, *wsgateway.Conn) error); ok {
+		gw = wsgateway.GatewayFunc(f)
+	}
+	return provideAs(gw, private, "a type with OnConnect(*wsgateway.Context, *wsgateway.Conn) error", wrap)
 }
 
 // ModuleOption configures a WebSocketModule.
-type ModuleOption func(*moduleConfig)
+type ModuleOption func(*moduleOptions)
 
-type moduleConfig struct {
+type moduleOptions struct {
 	gateway any
-	config  func(*wsgateway.Config)
+	config  any
 }
 
-// WithGateway makes the module serve its own gateway, built by ctor, instead
-// of the app's default one. Use it for a second endpoint.
-func WithGateway(ctor any) ModuleOption { return func(c *moduleConfig) { c.gateway = ctor } }
+// WithGateway makes the module serve its own gateway instead of the app's
+// default one; use it for a second endpoint. gw is what Gateway takes: an
+// fx constructor or a gateway value. The gateway is private to the module.
+func WithGateway(gw any) ModuleOption { return func(c *moduleOptions) { c.gateway = gw } }
 
-// WithConfig lets configure adjust the module's wsgateway.Config (limits,
-// origins, guards, ...). The path, logger, resolver and authenticator are
-// filled in from the module and the graph unless configure sets them.
-func WithConfig(configure func(*wsgateway.Config)) ModuleOption {
-	return func(c *moduleConfig) { c.config = configure }
+// WithConfig gives the module its own wsgateway.Config, built by ctor, an fx
+// constructor whose parameters are injected, for example
+//
+//	func NewChatConfig(app *AppConfig) wsgateway.Config {
+//		return wsgateway.Config{OriginPatterns: app.Origins, ReadLimit: 64 << 10}
+//	}
+//
+// The Config is private to the module. Without WithConfig, a module uses
+// the wsgateway.Config in the graph (fx.Provide(NewWSConfig), or fx.Supply)
+// and the defaults when there is none. In tests, fx.Replace(wsgateway.Config{...})
+// replaces the Config of every module; fx.Decorate decorates the one in the
+// graph.
+func WithConfig(ctor any) ModuleOption { return func(c *moduleOptions) { c.config = ctor } }
+
+var configType = reflect.TypeFor[wsgateway.Config]()
+
+// configProvider checks that ctor builds a wsgateway.Config.
+func configProvider(ctor any) (any, error) {
+	if _, ok := ctor.(func(*wsgateway.Config)); ok {
+		return nil, fmt.Errorf("WithConfig takes an fx constructor that returns the module's wsgateway.Config, " +
+			"for example fxforge.WithConfig(func() wsgateway.Config { return wsgateway.Config{ReadLimit: 64 << 10} })")
+	}
+	t := reflect.TypeOf(ctor)
+	if t == nil || t.Kind() != reflect.Func {
+		return nil, fmt.Errorf("WithConfig: %v (%T) is not a constructor function; for a fixed Config, pass func() wsgateway.Config { return cfg }", ctor, ctor)
+	}
+	if t.NumOut() == 0 || t.Out(0) != configType {
+		return nil, fmt.Errorf("WithConfig: constructor %s must return a wsgateway.Config value as its first result", funcName(ctor))
+	}
+	return ctor, nil
 }
-
-// ownGateway is a module's own gateway (WithGateway), provided privately
-// in the module's scope so two modules never see each other's.
-type ownGateway struct{ wsgateway.Gateway }
 
 type moduleIn struct {
 	fx.In
-	Default       wsgateway.Gateway      `name:"fxforge.gateway" optional:"true"`
-	Own           ownGateway             `optional:"true"`
+	Defaults      []wsgateway.Gateway `group:"fxforge.gateway"`
+	Own           []wsgateway.Gateway `group:"fxforge.module.gateway"`
+	Config        wsgateway.Config    `optional:"true"`
+	Resolver      *appResolver
 	Logger        *zap.Logger            `optional:"true"`
 	Authenticator identity.Authenticator `optional:"true"`
 	Hub           *wsgateway.Hub         `optional:"true"`
-	Resolver      resolverIn
 }
 
 // WebSocketModule mounts a gateway at path on the HTTPServer ("events"
 // becomes "/events"; "" and "/" mean "/ws"). It serves the app's default
-// gateway (see Gateway) unless WithGateway gives it its own. On app stop
-// every connection is closed with 1001 before the HTTP server stops.
+// gateway (see Gateway) unless WithGateway gives it its own.
+//
+// Its settings are a wsgateway.Config from the graph (see WithConfig). The
+// module fills what the Config leaves empty: the logger (the app's, named
+// "ws"), the resolver (the app's) and the authenticator (the
+// identity.Authenticator in the graph, if any). The module's path is the
+// mount path; a Config whose Path differs is an error, and so is a
+// Config.ShutdownTimeout, since the app's stop timeout bounds shutdown. On
+// app stop every connection is closed with 1001 before the HTTP server
+// stops.
 func WebSocketModule(path string, opts ...ModuleOption) fx.Option {
 	path = wsgateway.NormalizePath(path)
-	var mc moduleConfig
+	var mo moduleOptions
 	for _, o := range opts {
-		o(&mc)
+		o(&mo)
 	}
 	var own []fx.Option
-	if mc.gateway != nil {
-		fn, err := adapt(mc.gateway, func(res []reflect.Value) (ownGateway, error) {
-			gw, ok := res[0].Interface().(wsgateway.Gateway)
-			if len(res) != 1 || !ok || gw == nil {
-				return ownGateway{}, fmt.Errorf("fxforge.WithGateway: %s does not implement wsgateway.Gateway", res[0].Type())
-			}
-			return ownGateway{gw}, nil
-		})
+	if mo.gateway != nil {
+		p, err := gatewayOptions(mo.gateway, true, func(g wsgateway.Gateway) moduleGateway { return moduleGateway{Gateway: g} })
 		if err != nil {
-			return fx.Error(fmt.Errorf("fxforge.WithGateway: %w", err))
+			return fx.Error(fmt.Errorf("fxforge.WebSocketModule(%q): WithGateway: %w", path, err))
 		}
-		own = append(own, fx.Provide(fx.Private, fn))
+		own = append(own, p)
 	}
-	provide := func(in moduleIn) (route, error) {
-		gw := in.Default
-		if in.Own.Gateway != nil {
-			gw = in.Own.Gateway
+	if mo.config != nil {
+		p, err := configProvider(mo.config)
+		if err != nil {
+			return fx.Error(fmt.Errorf("fxforge.WebSocketModule(%q): %w", path, err))
 		}
-		if gw == nil {
-			return route{}, fmt.Errorf("fxforge.WebSocketModule(%q): no gateway; add fxforge.Gateway(NewYourGateway) to the app or pass fxforge.WithGateway(NewYourGateway)", path)
+		own = append(own, fx.Provide(fx.Private, p))
+	}
+	return fx.Module("fxforge.WebSocketModule "+path, append(own, fx.Provide(moduleRoute(path)))...)
+}
+
+// moduleRoute returns the constructor of the module's route.
+func moduleRoute(path string) func(in moduleIn) (routeOut, error) {
+	return func(in moduleIn) (routeOut, error) {
+		gws := in.Defaults
+		if len(in.Own) > 0 {
+			gws = in.Own
 		}
-		cfg := wsgateway.Config{Path: path}
-		if mc.config != nil {
-			mc.config(&cfg)
+		switch len(gws) {
+		case 0:
+			return routeOut{}, fmt.Errorf("fxforge.WebSocketModule(%q): no gateway; add fxforge.Gateway(NewYourGateway) to the app or pass fxforge.WithGateway(NewYourGateway)", path)
+		case 1:
+		default:
+			return routeOut{}, fmt.Errorf("fxforge.WebSocketModule(%q): %d default gateways; give fxforge.Gateway once, and each further endpoint its own with fxforge.WithGateway", path, len(gws))
 		}
-		cfg.Path = wsgateway.NormalizePath(cfg.Path)
+		gw := gws[0]
+		cfg := in.Config
+		if cfg.Path != "" && wsgateway.NormalizePath(cfg.Path) != path {
+			return routeOut{}, fmt.Errorf("fxforge.WebSocketModule(%q): its wsgateway.Config has Path %q; the module's path is the mount path, leave Config.Path empty", path, cfg.Path)
+		}
+		if cfg.ShutdownTimeout != 0 {
+			return routeOut{}, fmt.Errorf("fxforge.WebSocketModule(%q): Config.ShutdownTimeout has no effect in an fx app, whose stop timeout bounds shutdown; leave it zero and set fx.StopTimeout", path)
+		}
+		cfg.Path = path
 		if cfg.Logger == nil && in.Logger != nil {
 			cfg.Logger = in.Logger.Named("ws")
 		}
 		if cfg.Resolver == nil {
-			cfg.Resolver = in.Resolver.resolver()
+			cfg.Resolver = in.Resolver.r
 		}
 		if cfg.Authenticator == nil {
 			cfg.Authenticator = in.Authenticator
@@ -101,8 +177,6 @@ func WebSocketModule(path string, opts ...ModuleOption) fx.Option {
 			cfg.Hub = in.Hub
 		}
 		srv := wsgateway.NewServer(gw, cfg)
-		return route{pattern: srv.Path(), handler: srv, describe: "WebSocket gateway", wsPath: srv.Path(), shutdown: srv.Shutdown}, nil
+		return routeOut{Route: route{pattern: srv.Path(), handler: srv, describe: "WebSocket gateway", wsPath: srv.Path(), shutdown: srv.Shutdown}}, nil
 	}
-	return fx.Module("fxforge.WebSocketModule "+path,
-		append(own, fx.Provide(fx.Annotate(provide, fx.ResultTags(routeGroup))))...)
 }

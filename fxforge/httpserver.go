@@ -20,10 +20,10 @@ import (
 const DefaultAddr = ":3000"
 
 // ServerOption configures HTTPServer.
-type ServerOption func(*serverConfig)
+type ServerOption func(*serverOptions)
 
-type serverConfig struct {
-	addr              string
+type serverOptions struct {
+	addr              string // "" means PORT, else DefaultAddr
 	readHeaderTimeout time.Duration
 	idleTimeout       time.Duration
 	shutdownTimeout   time.Duration
@@ -31,18 +31,19 @@ type serverConfig struct {
 
 // Addr sets the listen address, for example ":8080" or "127.0.0.1:0"; it
 // wins over the PORT environment variable.
-func Addr(addr string) ServerOption { return func(c *serverConfig) { c.addr = addr } }
+func Addr(addr string) ServerOption { return func(c *serverOptions) { c.addr = addr } }
 
 // ReadHeaderTimeout bounds how long a client may take to send request
 // headers, the WebSocket handshake included (default 10 s).
 func ReadHeaderTimeout(d time.Duration) ServerOption {
-	return func(c *serverConfig) { c.readHeaderTimeout = d }
+	return func(c *serverOptions) { c.readHeaderTimeout = d }
 }
 
-// ShutdownTimeout bounds graceful shutdown when fx's stop context has no
-// deadline (default 10 s).
+// ShutdownTimeout bounds graceful shutdown when the context given to the
+// app's Stop has no deadline (default 10 s). fx.Run and fxtest stop with a
+// deadline, fx.StopTimeout, which is then the one bound.
 func ShutdownTimeout(d time.Duration) ServerOption {
-	return func(c *serverConfig) { c.shutdownTimeout = d }
+	return func(c *serverOptions) { c.shutdownTimeout = d }
 }
 
 // route is one handler mounted on the server's mux, with its optional
@@ -55,7 +56,17 @@ type route struct {
 	shutdown func(context.Context) error
 }
 
-const routeGroup = `group:"fxforge.routes"`
+// shutdowner is implemented by handlers that hold connections of their own,
+// such as *wsgateway.Server; HTTPServer shuts them down before itself.
+type shutdowner interface {
+	Shutdown(ctx context.Context) error
+}
+
+// routeOut puts a route into the server's routes group.
+type routeOut struct {
+	fx.Out
+	Route route `group:"fxforge.routes"`
+}
 
 type serverIn struct {
 	fx.In
@@ -67,7 +78,7 @@ type serverIn struct {
 // Server is the lifecycle-managed HTTP server that HTTPServer provides.
 type Server struct {
 	srv     *http.Server
-	cfg     serverConfig
+	cfg     serverOptions
 	log     *zap.Logger
 	routes  []route
 	mu      sync.Mutex
@@ -88,25 +99,35 @@ func (s *Server) Addr() net.Addr {
 // app start with an error naming the address; serves in the background;
 // and on OnStop closes every WebSocket with 1001, waits for their handlers,
 // then shuts the HTTP server down gracefully. Every request gets a request id
-// (X-Request-Id); Route handlers and gateways also authenticate the caller
-// when an identity.Authenticator is in the graph.
+// (X-Request-Id).
 //
-// The address is ":3000", or ":$PORT" when PORT is set, or what Addr says.
+// The address is what Addr says, else ":$PORT" when the PORT environment
+// variable is set, else ":3000". PORT is read when the app is built, not
+// when HTTPServer is called.
+//
+// HTTPServer also provides the app's resolver, built once from everything
+// made resolvable with Provide and Resolvable; Routes, WebSocketModules and
+// Microservices share it.
 func HTTPServer(opts ...ServerOption) fx.Option {
-	cfg := serverConfig{addr: DefaultAddr, readHeaderTimeout: 10 * time.Second, idleTimeout: 120 * time.Second, shutdownTimeout: 10 * time.Second}
-	if p := os.Getenv("PORT"); p != "" {
-		cfg.addr = ":" + p
-	}
+	so := serverOptions{readHeaderTimeout: 10 * time.Second, idleTimeout: 120 * time.Second, shutdownTimeout: 10 * time.Second}
 	for _, o := range opts {
-		o(&cfg)
+		o(&so)
 	}
 	return fx.Options(
-		fx.Provide(func(in serverIn) (*Server, error) { return newServer(cfg, in) }),
+		fx.Provide(newAppResolver),
+		fx.Provide(func(in serverIn) (*Server, error) { return newServer(so, in) }),
+		fx.Invoke(fillAppResolver),
 		fx.Invoke(func(*Server) {}),
 	)
 }
 
-func newServer(cfg serverConfig, in serverIn) (*Server, error) {
+func newServer(cfg serverOptions, in serverIn) (*Server, error) {
+	if cfg.addr == "" {
+		cfg.addr = DefaultAddr
+		if p := os.Getenv("PORT"); p != "" {
+			cfg.addr = ":" + p
+		}
+	}
 	log := in.Logger
 	if log == nil {
 		log = zap.NewNop()

@@ -12,26 +12,27 @@ import (
 )
 
 // LoggerOption configures Logger.
-type LoggerOption func(*loggerConfig)
+type LoggerOption func(*loggerOptions)
 
-type loggerConfig struct {
-	level      string
+type loggerOptions struct {
+	level      *string
 	production *bool
 }
 
 // LogLevel sets the level ("debug", "info", "warn", "error"); it wins over
 // the LOG_LEVEL environment variable. The default is info.
-func LogLevel(level string) LoggerOption { return func(c *loggerConfig) { c.level = level } }
+func LogLevel(level string) LoggerOption { return func(c *loggerOptions) { c.level = &level } }
 
 // Production selects the JSON encoder (true) or the colored development
 // console encoder (false); it wins over APP_ENV=production.
-func Production(on bool) LoggerOption { return func(c *loggerConfig) { c.production = &on } }
+func Production(on bool) LoggerOption { return func(c *loggerOptions) { c.production = &on } }
 
 // Logger provides a *zap.Logger to the graph and routes fx's own events to
 // it through fxevent.ZapLogger. Without options, LOG_LEVEL sets the level
-// and APP_ENV=production selects JSON output.
+// and APP_ENV=production selects JSON output; both are read when the app is
+// built, not when Logger is called.
 func Logger(opts ...LoggerOption) fx.Option {
-	cfg := loggerConfig{level: os.Getenv("LOG_LEVEL")}
+	var cfg loggerOptions
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -52,11 +53,15 @@ func Logger(opts ...LoggerOption) fx.Option {
 	)
 }
 
-func (c loggerConfig) build() (*zap.Logger, error) {
+func (c loggerOptions) build() (*zap.Logger, error) {
+	name, text := "LOG_LEVEL", os.Getenv("LOG_LEVEL")
+	if c.level != nil {
+		name, text = "fxforge.LogLevel", *c.level
+	}
 	level := zapcore.InfoLevel
-	if c.level != "" {
-		if err := level.UnmarshalText([]byte(strings.ToLower(c.level))); err != nil {
-			return nil, fmt.Errorf("fxforge: log level %q: use debug, info, warn or error", c.level)
+	if text != "" {
+		if err := level.UnmarshalText([]byte(strings.ToLower(text))); err != nil {
+			return nil, fmt.Errorf("fxforge: %s %q: use debug, info, warn or error", name, text)
 		}
 	}
 	production := os.Getenv("APP_ENV") == "production"

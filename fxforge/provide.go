@@ -3,68 +3,96 @@ package fxforge
 import (
 	"fmt"
 	"reflect"
+	"runtime"
+	"strings"
 
 	"go.uber.org/dig"
 	"go.uber.org/fx"
-
-	"github.com/fxforge/fxforge/internal/resolve"
 )
 
-const resolveGroup = `group:"fxforge.resolve,flatten"`
-
-// resolvable is one value for the type-keyed resolver.
-type resolvable struct {
-	typ   reflect.Type
-	value any
-}
-
-// Provide provides each constructor's results to the fx graph, exactly as
-// fx.Provide does, and also makes them resolvable at run time with
-// wsgateway.Resolve[T] and msregistry.Resolve[T], keyed by the constructor's
-// declared result types. Constructors that return fx.Out structs are not
-// supported: use fx.Provide for those.
+// Provide is the shorthand for a constructor of your own whose results
+// should be resolvable: fxforge.Provide(NewAppConfig) is
+// fx.Provide(NewAppConfig) plus fxforge.Resolvable for each result type the
+// constructor declares (a trailing error aside). The constructor is given to
+// fx as it is, so fx's logs and errors name it.
+//
+// fx.Private may be given too, as to fx.Provide: the constructor's results
+// stay private to the enclosing fx.Module, and are still resolvable from
+// contexts, since the app has one resolver.
+//
+// Provide takes plain constructor functions only. For fx.Annotate,
+// fx.Annotated, a constructor returning an fx.Out struct, or a value,
+// provide it with fx.Provide or fx.Supply and name its types with
+// Resolvable; the error says so.
 func Provide(ctors ...any) fx.Option {
-	opts := make([]fx.Option, 0, 2*len(ctors))
-	for _, ctor := range ctors {
-		types, err := resultTypes(ctor)
+	var private bool
+	var plain []any
+	for _, c := range ctors {
+		if c == any(fx.Private) {
+			private = true
+			continue
+		}
+		plain = append(plain, c)
+	}
+	opts := make([]fx.Option, 0, 2*len(plain))
+	for _, ctor := range plain {
+		types, err := constructorResults(ctor)
 		if err != nil {
 			return fx.Error(fmt.Errorf("fxforge.Provide: %w", err))
 		}
-		for _, t := range types {
-			if dig.IsOut(t) {
-				return fx.Error(fmt.Errorf("fxforge.Provide: %s is an fx.Out struct; use fx.Provide for it", t))
-			}
+		if private {
+			opts = append(opts, fx.Provide(fx.Private, ctor))
+		} else {
+			opts = append(opts, fx.Provide(ctor))
 		}
-		// collect takes the constructor's results from the graph and turns
-		// them into resolver entries.
-		ins := types
-		collect := reflect.MakeFunc(
-			reflect.FuncOf(ins, []reflect.Type{reflect.TypeFor[[]resolvable]()}, false),
-			func(args []reflect.Value) []reflect.Value {
-				out := make([]resolvable, len(args))
-				for i, a := range args {
-					out[i] = resolvable{typ: types[i], value: a.Interface()}
-				}
-				return []reflect.Value{reflect.ValueOf(out)}
-			})
-		opts = append(opts,
-			fx.Provide(ctor),
-			fx.Provide(fx.Annotate(collect.Interface(), fx.ResultTags(resolveGroup))),
-		)
+		source := fmt.Sprintf("fxforge.Provide(%s)", funcName(ctor))
+		for _, t := range types {
+			opts = append(opts, collectResolvable(t, source, false))
+		}
 	}
 	return fx.Options(opts...)
 }
 
-// resolverIn receives every value registered with Provide.
-type resolverIn struct {
-	fx.In
-	Values []resolvable `group:"fxforge.resolve"`
+// constructorResults returns the types ctor provides, or an error that
+// names the fix for anything that is not a plain constructor.
+func constructorResults(ctor any) ([]reflect.Type, error) {
+	if ctor == nil {
+		return nil, fmt.Errorf("nil constructor")
+	}
+	if _, ok := ctor.(fx.Option); ok {
+		return nil, fmt.Errorf("%v is an fx.Option, not a constructor; pass it to fx.New directly", ctor)
+	}
+	t := reflect.TypeOf(ctor)
+	if t.Kind() != reflect.Func {
+		return nil, fmt.Errorf("%v (%T) is not a constructor function; provide it with fx.Provide (fx.Supply for a value) "+
+			"and make the types it provides resolvable with fxforge.Resolvable(new(T))", ctor, ctor)
+	}
+	var out []reflect.Type
+	for i := range t.NumOut() {
+		r := t.Out(i)
+		if i == t.NumOut()-1 && r == errorType {
+			break
+		}
+		if dig.IsOut(r) {
+			return nil, fmt.Errorf("%s returns the fx.Out struct %s; provide it with fx.Provide and name the types to resolve with fxforge.Resolvable(new(T))", funcName(ctor), r)
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("constructor %s returns nothing to provide", funcName(ctor))
+	}
+	return out, nil
 }
 
-func (p resolverIn) resolver() *resolve.Resolver {
-	r := resolve.New()
-	for _, v := range p.Values {
-		r.Set(v.typ, v.value)
+// funcName names fn as fx does in its logs, without the module path.
+func funcName(fn any) string {
+	f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	if f == nil {
+		return fmt.Sprintf("%T", fn)
 	}
-	return r
+	name := f.Name()
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
 }

@@ -20,6 +20,16 @@ type AuthenticatorFunc func(r *http.Request) (*Identity, error)
 // Authenticate calls f(r).
 func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Identity, error) { return f(r) }
 
+// Anonymous returns an Authenticator for which every caller is anonymous,
+// whatever the request carries. Give it to an endpoint that must not
+// authenticate, such as a public gateway (wsgateway.Config.Authenticator) in
+// an app whose other endpoints use a real one: no header can get it refused.
+func Anonymous() Authenticator {
+	return AuthenticatorFunc(func(*http.Request) (*Identity, error) {
+		return nil, refuse(ErrNoCredentials, "anonymous endpoint")
+	})
+}
+
 // VerifyFunc checks a bearer token and returns its identity. It returns an
 // error for a token it rejects; the client is told "invalid credentials"
 // and the error stays in the chain (errors.Is, errors.As) for logs.

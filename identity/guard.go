@@ -7,7 +7,10 @@ import (
 
 // Guard decides whether a caller may proceed. id is nil for an anonymous
 // caller. A guard returns ErrNoCredentials (401) or ErrForbidden (403),
-// possibly wrapped, to refuse.
+// possibly wrapped, to refuse. The same guards protect HTTP handlers
+// (Middleware, fxforge.WithAuth), WebSocket upgrades
+// (wsgateway.Config.Guards) and registry patterns (msregistry.WithGuards,
+// where a refusal is an "unauthorized" or "forbidden" error frame).
 type Guard interface {
 	Allow(ctx context.Context, id *Identity) error
 }

@@ -151,3 +151,22 @@ func TestAuthenticatorFailureIs500WithoutDetails(t *testing.T) {
 		t.Fatalf("got %d %q", rec.Code, rec.Body)
 	}
 }
+
+func TestAnonymousLetsEveryCallerInAsAnonymous(t *testing.T) {
+	for _, authz := range []string{"", "Bearer expired", "Basic x", "garbage"} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if authz != "" {
+			r.Header.Set("Authorization", authz)
+		}
+		r, err := identity.Check(r, identity.Anonymous())
+		if err != nil {
+			t.Fatalf("Authorization %q: %v", authz, err)
+		}
+		if _, ok := identity.FromContext(r.Context()); ok {
+			t.Fatalf("Authorization %q: an identity", authz)
+		}
+		if _, err := identity.Check(r, identity.Anonymous(), identity.Authenticated()); identity.StatusCode(err) != http.StatusUnauthorized {
+			t.Fatalf("Authenticated guard after Anonymous: %v, want a 401", err)
+		}
+	}
+}

@@ -26,6 +26,35 @@
 // value registered in the resolver of the incoming context, or in the one
 // given with WithResolver.
 //
+// # Typed resolution
+//
+// Resolver, NewResolver, Register, Resolve and NotRegisteredError are the
+// one declaration of fxforge's typed resolution: wsgateway.Config.Resolver is
+// an *msregistry.Resolver, and wsgateway.Resolve reads the same resolver.
+// fxforge fills it from the fx graph; without fx, register values yourself:
+//
+//	res := msregistry.NewResolver()
+//	msregistry.Register(res, cfg)           // resolvable as *AppConfig
+//	msregistry.Register[Store](res, mem)    // resolvable as the interface Store
+//	reg := msregistry.New(msregistry.WithResolver(res))
+//
+// # Guards and validation
+//
+// A pattern may carry guards, checked against the caller's identity before
+// the payload is decoded (NestJS's @UseGuards); a refusal answers
+// CodeUnauthorized or CodeForbidden. An input type with a Validate() error
+// method (see Validator) is validated after decoding and before the handler
+// (NestJS's ValidationPipe); a failure answers CodeInvalidPayload:
+//
+//	msregistry.Message(reg, "admin.stats", stats, msregistry.WithGuards(identity.AnyRole("admin")))
+//
+// # Views
+//
+// Registry.Subset returns a view that serves some patterns only, so each
+// gateway of an app exposes its own patterns and not another's:
+//
+//	chat := reg.Subset("chat.*")
+//
 // # Errors
 //
 // A handler returns an *Error (see NewError) to answer with its own code and
@@ -33,8 +62,9 @@
 // logged in full (pattern, request id, stack) and reaches the client only as
 // {"code":"internal","message":"internal error"}. The registry itself
 // answers CodeNotFound for an unknown pattern, CodeInvalidPayload for a
-// payload that does not decode (naming the field) and CodeInvalidFrame for
-// a malformed frame.
+// payload that does not decode (naming the field) or validate,
+// CodeUnauthorized and CodeForbidden for a guard's refusal, and
+// CodeInvalidFrame for a malformed frame.
 //
 // # Transports
 //

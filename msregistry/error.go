@@ -17,8 +17,13 @@ const (
 	// CodeNotFound means no handler is registered for the pattern.
 	CodeNotFound = "not_found"
 	// CodeInvalidPayload means the payload did not decode into the handler's
-	// input type.
+	// input type, or the decoded input failed its Validate method.
 	CodeInvalidPayload = "invalid_payload"
+	// CodeUnauthorized means a guard of the pattern refused a caller that
+	// is anonymous or whose credentials were rejected.
+	CodeUnauthorized = "unauthorized"
+	// CodeForbidden means a guard of the pattern refused a known caller.
+	CodeForbidden = "forbidden"
 	// CodeInternal means the handler failed with an error that is not an
 	// *Error, or panicked. The details are logged, never sent.
 	CodeInternal = "internal"

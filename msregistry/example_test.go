@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fxforge/fxforge/identity"
 	"github.com/fxforge/fxforge/msregistry"
 )
 
@@ -104,4 +105,105 @@ func ExampleSend() {
 	// Output:
 	// 3 <nil>
 	// division_by_zero - b must not be 0
+}
+
+// ExampleWithGuards protects a pattern: the guard sees the caller's
+// identity in the handler context, before the payload is decoded.
+func ExampleWithGuards() {
+	reg := msregistry.New()
+	_ = msregistry.Message(reg, "admin.stats", func(ctx context.Context, _ struct{}) (string, error) {
+		id, _ := identity.FromContext(ctx)
+		return "stats for " + id.Subject, nil
+	}, msregistry.WithGuards(identity.AnyRole("admin")))
+
+	frame := []byte(`{"kind":"message","pattern":"admin.stats","id":1}`)
+	for _, caller := range []*identity.Identity{
+		nil,
+		{Subject: "ada"},
+		{Subject: "root", Roles: []string{"admin"}},
+	} {
+		ctx := context.Background()
+		if caller != nil {
+			ctx = identity.WithIdentity(ctx, caller)
+		}
+		reply, _ := reg.HandleFrame(ctx, "websocket", frame, nil)
+		fmt.Println(string(reply))
+	}
+	// Output:
+	// {"kind":"error","pattern":"admin.stats","id":1,"error":{"code":"unauthorized","message":"authentication required"}}
+	// {"kind":"error","pattern":"admin.stats","id":1,"error":{"code":"forbidden","message":"requires one of the roles: admin"}}
+	// {"kind":"response","pattern":"admin.stats","id":1,"payload":"stats for root","metadata":{}}
+}
+
+// newUser checks itself: its Validate method runs before the handler.
+type newUser struct {
+	Name string `json:"name"`
+}
+
+func (u newUser) Validate() error {
+	if u.Name == "" {
+		return errors.New("name is required")
+	}
+	return nil
+}
+
+// ExampleValidator shows a failed Validate answering invalid_payload.
+func ExampleValidator() {
+	reg := msregistry.New()
+	_ = msregistry.Message(reg, "users.create", func(_ context.Context, u newUser) (string, error) {
+		return "created " + u.Name, nil
+	})
+	client := msregistry.NewLocalClient(reg)
+	ctx := context.Background()
+
+	_, err := msregistry.Send[string](ctx, client, "users.create", newUser{})
+	fmt.Println(err)
+	out, err := msregistry.Send[string](ctx, client, "users.create", newUser{Name: "ada"})
+	fmt.Println(out, err)
+	// Output:
+	// invalid_payload: name is required
+	// created ada <nil>
+}
+
+// ExampleRegistry_Subset serves only some patterns of a registry, as a
+// gateway does for its own endpoint.
+func ExampleRegistry_Subset() {
+	reg := msregistry.New()
+	chat := reg.Subset("chat.*")
+	echo := func(_ context.Context, s string) (string, error) { return s, nil }
+	_ = msregistry.Message(reg, "chat.send", echo)
+	_ = msregistry.Message(reg, "admin.reset", echo)
+
+	ctx := context.Background()
+	out, err := chat.Call(ctx, msregistry.Incoming{Pattern: "chat.send", Payload: []byte(`"hi"`)})
+	fmt.Println(string(out), err)
+	_, err = chat.Call(ctx, msregistry.Incoming{Pattern: "admin.reset", Payload: []byte(`"x"`)})
+	fmt.Println(err)
+	// Output:
+	// "hi" <nil>
+	// not_found: no message handler for pattern "admin.reset"
+}
+
+// ExampleResolve makes a value resolvable without fx; fxforge.Resolvable and
+// fxforge.Provide fill the same resolver from the fx graph.
+func ExampleResolve() {
+	res := msregistry.NewResolver()
+	msregistry.Register(res, &addResp{Sum: 42})
+	reg := msregistry.New(msregistry.WithResolver(res))
+	_ = msregistry.Message(reg, "answer", func(ctx context.Context, _ struct{}) (int, error) {
+		a, err := msregistry.Resolve[*addResp](ctx)
+		if err != nil {
+			return 0, err
+		}
+		return a.Sum, nil
+	})
+	out, _ := reg.Call(context.Background(), msregistry.Incoming{Pattern: "answer"})
+	fmt.Println(string(out))
+
+	_, err := msregistry.Resolve[*addReq](msregistry.ContextWithResolver(context.Background(), res))
+	var nre *msregistry.NotRegisteredError
+	fmt.Println(errors.As(err, &nre), nre.Type)
+	// Output:
+	// 42
+	// true *msregistry_test.addReq
 }

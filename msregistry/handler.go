@@ -7,14 +7,15 @@ import (
 	"fmt"
 )
 
-// messageFunc decodes payload, runs a typed message handler and appends the
-// JSON-encoded result to dst. It is built once, at registration, so dispatch
-// uses no reflection of its own.
+// messageFunc checks the caller, decodes and validates payload, runs a typed
+// message handler and appends the JSON-encoded result to dst. It is built
+// once, at registration, so dispatch uses no reflection of its own.
 type messageFunc func(ctx context.Context, payload json.RawMessage, enc *encoder, dst []byte) ([]byte, error)
 
-// eventFunc decodes payload and runs a typed event handler. perr is set when
-// the payload did not decode (the handler did not run); err is the
-// handler's error.
+// eventFunc checks, decodes and runs a typed event handler. perr is set when
+// the event could not be dispatched to it (a guard refused, the payload did
+// not decode or validate; the handler did not run); err is the handler's
+// error.
 type eventFunc func(ctx context.Context, payload json.RawMessage) (perr *Error, err error)
 
 type messageEntry struct {
@@ -30,20 +31,32 @@ type eventEntry struct {
 // Message registers h as the request/response handler for pattern. The
 // payload of each call is decoded from JSON into P (a null or absent
 // payload gives the zero P) and h's result is encoded to JSON as the reply.
+// Before h runs, the pattern's guards (WithGuards) check the caller, and,
+// when P or *P implements Validator, the decoded input is validated.
 //
 // h may return an *Error (possibly wrapped) to answer with its own code and
 // message; any other error, and any panic, reaches the client as
 // CodeInternal and is logged in full. Registering a pattern twice returns an
 // error wrapping ErrDuplicatePattern; an empty pattern one wrapping
 // ErrEmptyPattern.
-func Message[P, R any](reg *Registry, pattern string, h func(ctx context.Context, in P) (R, error)) error {
+func Message[P, R any](reg *Registry, pattern string, h func(ctx context.Context, in P) (R, error), opts ...PatternOption) error {
 	if h == nil {
 		return fmt.Errorf("msregistry: register message handler for %q: nil handler", pattern)
 	}
+	po := newPatternOptions(opts)
+	validate := validatorFor[P]()
 	fn := func(ctx context.Context, payload json.RawMessage, enc *encoder, dst []byte) ([]byte, error) {
+		if err := po.allow(ctx); err != nil {
+			return dst, err
+		}
 		var in P
 		if err := decodePayload(payload, &in); err != nil {
 			return dst, err
+		}
+		if validate != nil {
+			if err := validate(&in); err != nil {
+				return dst, err
+			}
 		}
 		out, err := h(ctx, in)
 		if err != nil {
@@ -61,17 +74,31 @@ func Message[P, R any](reg *Registry, pattern string, h func(ctx context.Context
 // Event registers h as one of the fire-and-forget handlers for pattern.
 // Several handlers may share a pattern; every one of them runs, in
 // registration order, for each event. The payload is decoded from JSON into
-// P as for Message. A handler's error or panic is logged with the pattern and
-// request id and never reaches the sender. An empty pattern returns an error
-// wrapping ErrEmptyPattern.
-func Event[P any](reg *Registry, pattern string, h func(ctx context.Context, in P) error) error {
+// P, and checked by guards and Validate, as for Message; a handler whose
+// check fails is skipped and Emit returns the failure. A handler's own error
+// or panic is logged with the pattern and request id and never reaches the
+// sender. An empty pattern returns an error wrapping ErrEmptyPattern.
+func Event[P any](reg *Registry, pattern string, h func(ctx context.Context, in P) error, opts ...PatternOption) error {
 	if h == nil {
 		return fmt.Errorf("msregistry: register event handler for %q: nil handler", pattern)
 	}
+	po := newPatternOptions(opts)
+	validate := validatorFor[P]()
 	fn := func(ctx context.Context, payload json.RawMessage) (*Error, error) {
+		if err := po.allow(ctx); err != nil {
+			if e := asError(err); e != nil {
+				return e, nil
+			}
+			return nil, err
+		}
 		var in P
 		if err := decodePayload(payload, &in); err != nil {
 			return err, nil
+		}
+		if validate != nil {
+			if err := validate(&in); err != nil {
+				return err, nil
+			}
 		}
 		return nil, h(ctx, in)
 	}

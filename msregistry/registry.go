@@ -37,6 +37,15 @@ type Registry struct {
 	table atomic.Pointer[table]
 
 	encoders sync.Pool // *encoder
+
+	// A Subset is a view: root holds the handlers, match says which of
+	// them the view serves, and the view's table holds those. The root
+	// keeps its views, by key (their patterns), to refresh their tables on
+	// every registration (under mu).
+	root  *Registry
+	match func(pattern string) bool
+	key   string
+	views map[string]*Registry
 }
 
 // table is replaced as a whole on every registration (copy on write), so
@@ -96,6 +105,12 @@ func (r *Registry) addMessage(e *messageEntry) error {
 	if e.pattern == "" {
 		return fmt.Errorf("msregistry: register message handler: %w", ErrEmptyPattern)
 	}
+	if r.root != nil {
+		if !r.match(e.pattern) {
+			return fmt.Errorf("msregistry: register message handler for %q: %w", e.pattern, ErrOutsideSubset)
+		}
+		return r.root.addMessage(e)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := r.table.Load()
@@ -107,13 +122,19 @@ func (r *Registry) addMessage(e *messageEntry) error {
 		t.messages[k] = v
 	}
 	t.messages[e.pattern] = e
-	r.table.Store(t)
+	r.store(t)
 	return nil
 }
 
 func (r *Registry) addEvent(e *eventEntry) error {
 	if e.pattern == "" {
 		return fmt.Errorf("msregistry: register event handler: %w", ErrEmptyPattern)
+	}
+	if r.root != nil {
+		if !r.match(e.pattern) {
+			return fmt.Errorf("msregistry: register event handler for %q: %w", e.pattern, ErrOutsideSubset)
+		}
+		return r.root.addEvent(e)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -125,8 +146,17 @@ func (r *Registry) addEvent(e *eventEntry) error {
 	hs := old.events[e.pattern]
 	// A fresh slice, so readers of the old table never see the append.
 	t.events[e.pattern] = append(hs[:len(hs):len(hs)], e)
-	r.table.Store(t)
+	r.store(t)
 	return nil
+}
+
+// store publishes the root's new table, and its views' filtered ones. The
+// caller holds r.mu.
+func (r *Registry) store(t *table) {
+	r.table.Store(t)
+	for _, v := range r.views {
+		v.table.Store(t.filter(v.match))
+	}
 }
 
 // Incoming is one call as a transport received it.
@@ -144,9 +174,10 @@ type Incoming struct {
 
 // Call runs the message handler for in.Pattern and returns its JSON-encoded
 // result. Every error it returns is an *Error: CodeNotFound for an unknown
-// pattern, CodeInvalidPayload for a payload that does not decode, the
-// handler's own *Error, or CodeInternal for any other handler error or
-// panic, which is logged in full.
+// pattern, CodeUnauthorized or CodeForbidden when a guard refused the
+// caller, CodeInvalidPayload for a payload that does not decode or
+// validate, the handler's own *Error, or CodeInternal for any other handler
+// error or panic, which is logged in full.
 func (r *Registry) Call(ctx context.Context, in Incoming) (json.RawMessage, error) {
 	e := r.table.Load().messages[in.Pattern]
 	if e == nil {
@@ -169,9 +200,11 @@ func (r *Registry) Call(ctx context.Context, in Incoming) (json.RawMessage, erro
 // Emit runs every event handler registered for in.Pattern, one after the
 // other in registration order. A handler's error or panic is logged and
 // does not stop the others; Emit does not return it. Emit returns an *Error
-// with CodeNotFound when no handler is registered for the pattern, and one
-// with CodeInvalidPayload when the payload did not decode for some handler
-// (that handler is skipped, the others run).
+// with CodeNotFound when no handler is registered for the pattern, and the
+// first dispatch failure otherwise: CodeUnauthorized or CodeForbidden when a
+// handler's guard refused the caller, CodeInvalidPayload when the payload
+// did not decode or validate for a handler (that handler is skipped, the
+// others run).
 func (r *Registry) Emit(ctx context.Context, in Incoming) error {
 	hs := r.table.Load().events[in.Pattern]
 	if len(hs) == 0 {
@@ -200,7 +233,7 @@ func (r *Registry) runEvent(ctx context.Context, h *eventEntry, payload json.Raw
 	}()
 	perr, err := h.fn(ctx, payload)
 	if perr != nil {
-		r.log.Debug("event payload did not decode", r.fields(ctx, zap.Error(perr))...)
+		r.log.Debug("event not dispatched", r.fields(ctx, zap.Error(perr))...)
 		return perr
 	}
 	if err != nil {

@@ -271,6 +271,10 @@ func TestResolveMissingTypeIsErrNotRegistered(t *testing.T) {
 	if !errors.Is(resolveErr, msregistry.ErrNotRegistered) {
 		t.Fatalf("Resolve = %v, want ErrNotRegistered", resolveErr)
 	}
+	var nre *msregistry.NotRegisteredError
+	if !errors.As(resolveErr, &nre) || nre.Type.String() != "*msregistry_test.greeter" {
+		t.Fatalf("Resolve = %#v, want a *NotRegisteredError naming *msregistry_test.greeter", resolveErr)
+	}
 	if !strings.Contains(resolveErr.Error(), "greeter") {
 		t.Errorf("error %q does not name the type", resolveErr)
 	}

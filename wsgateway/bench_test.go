@@ -128,9 +128,9 @@ type benchAppInfo struct {
 
 // benchAppInfoGateway is examples/hello-websockets without fx: a greeting,
 // then wsgateway.Serve with an app.info handler that resolves its config.
-func benchAppInfoGateway(b *testing.B) (wsgateway.Gateway, *wsgateway.Resolver) {
-	res := wsgateway.NewResolver()
-	wsgateway.Register(res, &benchAppConfig{name: "bench"})
+func benchAppInfoGateway(b *testing.B) (wsgateway.Gateway, *msregistry.Resolver) {
+	res := msregistry.NewResolver()
+	msregistry.Register(res, &benchAppConfig{name: "bench"})
 	reg := msregistry.New()
 	err := msregistry.Message(reg, "app.info", func(ctx context.Context, _ struct{}) (benchAppInfo, error) {
 		cfg, err := msregistry.Resolve[*benchAppConfig](ctx)

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/msregistry"
 )
 
 // Defaults applied to zero Config fields.
@@ -98,7 +99,7 @@ type Config struct {
 	Guards []identity.Guard
 
 	// Resolver serves Resolve[T] in gateway and handler contexts.
-	Resolver *Resolver
+	Resolver *msregistry.Resolver
 
 	// Hub, when set, holds this server's connections beside those of other
 	// servers sharing it, for rooms and broadcast.

@@ -78,44 +78,6 @@ func TestControlCharacterRequestIDIsReplaced(t *testing.T) {
 	}
 }
 
-type appConfig struct{ name string }
-
-func TestResolveFromGatewayContext(t *testing.T) {
-	r := wsgateway.NewResolver()
-	wsgateway.Register(r, &appConfig{name: "demo"})
-	gw := wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
-		cfg, err := wsgateway.Resolve[*appConfig](ctx)
-		if err != nil {
-			return err
-		}
-		_, missing := wsgateway.Resolve[*strings.Builder](ctx)
-		if err := conn.WriteText(cfg.name + "|" + missing.Error()); err != nil {
-			return err
-		}
-		_, _, err = conn.Read(ctx)
-		return err
-	})
-	_, url := startServer(t, gw, wsgateway.Config{Resolver: r})
-	c, _ := dial(t, url, nil)
-	got := readText(t, c)
-	name, msg, _ := strings.Cut(got, "|")
-	if name != "demo" {
-		t.Fatalf("resolved name %q, want demo", name)
-	}
-	for _, want := range []string{"*strings.Builder", "not registered", "fxforge.Provide"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("missing-type error %q does not mention %q", msg, want)
-		}
-	}
-}
-
-func TestResolveMissingTypeIsErrNotRegistered(t *testing.T) {
-	_, err := wsgateway.Resolve[*appConfig](context.Background())
-	if !errors.Is(err, wsgateway.ErrNotRegistered) {
-		t.Fatalf("err = %v, want ErrNotRegistered", err)
-	}
-}
-
 func TestNormalizePath(t *testing.T) {
 	for in, want := range map[string]string{
 		"":         "/ws",

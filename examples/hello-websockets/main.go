@@ -31,7 +31,8 @@ type AppConfig struct {
 	AppName string
 }
 
-// NewAppConfig reads the configuration from the environment.
+// NewAppConfig reads the configuration from the environment. It is an fx
+// constructor, so the environment is read when the app is built.
 func NewAppConfig() *AppConfig {
 	name := os.Getenv("APP_NAME")
 	if name == "" {
@@ -102,17 +103,18 @@ func registerPatterns(reg *msregistry.Registry, stats *Stats) error {
 // App is everything but the logger and the HTTP server, so tests can run it
 // on another address.
 var App = fx.Options(
-	fxforge.Provide(NewAppConfig, NewStats),
-	fxforge.Microservices(),
-	fxforge.Patterns(registerPatterns),
-	fxforge.Gateway(NewEventsGateway),
-	fxforge.WebSocketModule("/ws"),
+	fx.Provide(NewAppConfig, NewStats),  // plain fx: fx.Provide, fx.Supply, fx.Annotate ...
+	fxforge.Resolvable(new(*AppConfig)), // ... plus the types that code with only a context resolves
+	fxforge.Microservices(),             // the *msregistry.Registry the gateway serves
+	fxforge.Patterns(registerPatterns),  // message and event handlers, registered from the graph
+	fxforge.Gateway(NewEventsGateway),   // a gateway is an fx constructor: constructor injection
+	fxforge.WebSocketModule("/ws"),      // the upgrade handler for that gateway, at /ws
 )
 
 func main() {
 	fx.New(
-		fxforge.Logger(),
-		fxforge.HTTPServer(),
+		fxforge.Logger(),     // zap, and fx's own events through it
+		fxforge.HTTPServer(), // :3000 unless PORT says otherwise
 		App,
 	).Run()
 }

@@ -31,7 +31,12 @@ type reply struct {
 func TestHelloWebSockets(t *testing.T) {
 	t.Setenv("APP_NAME", "hello-test")
 	var srv *fxforge.Server
-	app := fxtest.New(t, fx.Supply(zap.NewNop()), fxforge.HTTPServer(fxforge.Addr("127.0.0.1:0")), App, fx.Populate(&srv))
+	app := fxtest.New(t,
+		fx.Supply(zap.NewNop()),
+		fxforge.HTTPServer(fxforge.Addr("127.0.0.1:0")),
+		App,
+		fx.Populate(&srv),
+	)
 	app.RequireStart()
 	defer app.RequireStop()
 

@@ -3,6 +3,7 @@ package resolve
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -29,16 +30,42 @@ func TestGetReturnsRegisteredValue(t *testing.T) {
 	}
 }
 
-func TestGetMissingTypeNamesTypeAndFix(t *testing.T) {
+func TestGetMissingTypeNamesTypeAndBothFixes(t *testing.T) {
 	for _, ctx := range []context.Context{context.Background(), WithResolver(context.Background(), New())} {
 		_, err := Get[*service](ctx)
 		if !errors.Is(err, ErrNotRegistered) {
 			t.Fatalf("err = %v, want ErrNotRegistered", err)
 		}
-		for _, want := range []string{"*resolve.service", "fxforge.Provide"} {
+		var nre *NotRegisteredError
+		if !errors.As(err, &nre) || nre.Type != reflect.TypeFor[*service]() {
+			t.Fatalf("err = %#v, want a *NotRegisteredError for *resolve.service", err)
+		}
+		for _, want := range []string{"*resolve.service", "fxforge.Provide(", "fxforge.Resolvable(new(*resolve.service))"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not mention %q", err, want)
 			}
 		}
+	}
+}
+
+func TestNilInterfaceResolvesToZero(t *testing.T) {
+	r := New()
+	Register[greeter](r, nil)
+	g, err := Get[greeter](WithResolver(context.Background(), r))
+	if err != nil || g != nil {
+		t.Fatalf("Get[greeter] = %v, %v; want nil, nil", g, err)
+	}
+}
+
+func TestAddRefusesAValueOfAnotherType(t *testing.T) {
+	r := New()
+	if err := Add(r, reflect.TypeFor[*service](), "oops"); err == nil {
+		t.Fatal("Add stored a string as *service")
+	}
+	if err := Add(r, reflect.TypeFor[greeter](), &service{name: "c"}); err != nil {
+		t.Fatalf("Add of an implementation under its interface: %v", err)
+	}
+	if _, err := Get[*service](WithResolver(context.Background(), r)); !errors.Is(err, ErrNotRegistered) {
+		t.Fatalf("refused value is resolvable: %v", err)
 	}
 }

@@ -164,8 +164,8 @@ func (g *appInfoGateway) OnConnect(ctx *wsgateway.Context, conn *wsgateway.Conn)
 // appInfoServer builds the app.info gateway the way a user without fx would:
 // a resolver, a registry, wsgateway.NewServer.
 func appInfoServer() (*wsgateway.Server, error) {
-	res := wsgateway.NewResolver()
-	wsgateway.Register(res, &appConfig{AppName: "fxforge"})
+	res := msregistry.NewResolver()
+	msregistry.Register(res, &appConfig{AppName: "fxforge"})
 	reg := msregistry.New(msregistry.WithResolver(res))
 	var pings atomic.Int64
 	err := msregistry.Message(reg, "app.info", func(ctx context.Context, _ struct{}) (appInfo, error) {
