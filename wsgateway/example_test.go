@@ -2,6 +2,7 @@ package wsgateway_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -51,4 +52,40 @@ func Example() {
 	// Output:
 	// hello
 	// {"kind":"response","pattern":"math.double","id":"q1","payload":42,"metadata":{}}
+}
+
+// ExampleConnFrom reaches the connection that sent a frame from inside a
+// registry handler, as NestJS's @ConnectedSocket() does.
+func ExampleConnFrom() {
+	reg := msregistry.New()
+	_ = msregistry.Message(reg, "whoami", func(ctx context.Context, _ struct{}) (string, error) {
+		conn, ok := wsgateway.ConnFrom(ctx)
+		if !ok {
+			return "", errors.New("not called through a WebSocket")
+		}
+		return conn.ID(), nil
+	})
+	gw := wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
+		if err := conn.WriteText(ctx.ConnID()); err != nil {
+			return err
+		}
+		return wsgateway.Serve(ctx, conn, reg)
+	})
+	hs := httptest.NewServer(wsgateway.Handler(gw, wsgateway.Config{}))
+	defer hs.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	_, id, _ := c.Read(ctx)
+	_ = c.Write(ctx, websocket.MessageText, []byte(`{"kind":"message","pattern":"whoami","metadata":{},"id":1}`))
+	_, reply, _ := c.Read(ctx)
+	fmt.Println(strings.Contains(string(reply), `"payload":"`+string(id)+`"`))
+	c.Close(websocket.StatusNormalClosure, "")
+	// Output: true
 }
