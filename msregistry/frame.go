@@ -92,7 +92,7 @@ func putFrameDecoder(d *frameDecoder) {
 		return // let one huge frame's memory go
 	}
 	d.data, d.in = nil, bytes.Buffer{}
-	d.dec.Reset(&d.in)
+	d.dec.Reset(&d.in) // drop the decoder's hold on the frame
 	frameDecoders.Put(d)
 }
 
@@ -105,7 +105,7 @@ func (d *frameDecoder) decode(data []byte, w *wireFrame) *Error {
 	d.data, d.in = data, *bytes.NewBuffer(data)
 	d.dec.Reset(&d.in)
 	if k := d.dec.PeekKind(); k != '{' {
-		if _, err := d.dec.ReadValue(); err != nil {
+		if _, err := d.readValue(); err != nil {
 			return syntaxError(err)
 		}
 		if err := d.readEOF(); err != nil {
@@ -119,11 +119,11 @@ func (d *frameDecoder) decode(data []byte, w *wireFrame) *Error {
 	var kind, pattern, id []byte
 	var mdErr *Error
 	for d.dec.PeekKind() != '}' {
-		name, err := d.readValue()
+		name, err := d.dec.ReadValue() // a name: a string
 		if err != nil {
 			return syntaxError(err)
 		}
-		switch string(d.unquote(&d.scratch, name)) {
+		switch string(d.unquote(&d.scratch, name)) { // name is only valid until the next read
 		case "kind":
 			kind, err = d.readValue()
 		case "pattern":

@@ -465,6 +465,7 @@ func frameShapes(size int) []frameShape {
 		{name: "deep_arrays", frame: frame(`"payload":[` + fill(func(int) string { return strings.Repeat("[", deep) + strings.Repeat("]", deep) }, ",", room) + `]`)},
 		{name: "deep_objects", frame: frame(`"payload":[` + fill(func(int) string { return strings.Repeat(`{"a":`, deep) + "1" + strings.Repeat("}", deep) }, ",", room) + `]`)},
 		{name: "too_deep", code: msregistry.CodeInvalidFrame, frame: frame(`"payload":` + strings.Repeat("[", room))},
+		{name: "too_deep_in_an_array", code: msregistry.CodeInvalidFrame, frame: []byte(`[` + strings.Repeat(`{"a":`, room/5) + `1` + strings.Repeat(`}`, room/5) + `]`)},
 		{name: "many_keys", frame: frame(`"payload":{` + fill(func(i int) string { return fmt.Sprintf(`"k%d":1`, i) }, ",", room) + `}`)},
 		{name: "many_top_level_keys", frame: frame(fill(func(i int) string { return fmt.Sprintf(`"k%d":1`, i) }, ",", room))},
 		{name: "many_numbers", frame: frame(`"payload":[` + fill(func(i int) string { return fmt.Sprintf("%d.5e-3", i) }, ",", room) + `]`)},
