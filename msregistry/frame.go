@@ -2,6 +2,7 @@ package msregistry
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +39,8 @@ type Frame struct {
 
 // DecodeFrame decodes one incoming frame. Every error it returns is an
 // *Error with CodeInvalidFrame and a message that says what is wrong. The
-// Payload and ID of the result share memory with data.
+// Payload and ID of the result share memory with data (an ID holding U+2028
+// or U+2029 is a copy).
 func DecodeFrame(data []byte) (Frame, error) {
 	d := getFrameDecoder()
 	defer putFrameDecoder(d)
@@ -61,8 +63,8 @@ var errTooDeep = fmt.Errorf("nested deeper than %d levels", maxDepth)
 // at most, so that error replies stay small whatever the frame held.
 const maxQuoted = 64
 
-// wireFrame is a frame as read from the wire. payload and id point into the
-// input, pattern into the input or the decoder's buffer.
+// wireFrame is a frame as read from the wire. Its slices point into the
+// input, except an id or pattern that had to be rewritten.
 type wireFrame struct {
 	kind     Kind
 	pattern  []byte // unquoted; set when it is a non-empty string
@@ -74,22 +76,19 @@ type wireFrame struct {
 // frameDecoder reads frames with a jsontext.Decoder, which checks the whole
 // frame: JSON syntax, UTF-8, and duplicate keys in every object.
 type frameDecoder struct {
-	data    []byte
-	in      bytes.Buffer // wraps data, so the decoder reads it in place
-	dec     jsontext.Decoder
-	pattern []byte // the unquoted pattern when it has escapes
-	scratch []byte // other unquoted strings, briefly
+	data []byte
+	in   bytes.Buffer // wraps data, so the decoder reads it in place
+	dec  jsontext.Decoder
 }
 
-// frameDecoders keeps decoders for reuse; each holds no more than its
-// buffers between frames.
+// frameDecoders keeps decoders for reuse.
 var frameDecoders = sync.Pool{New: func() any { return new(frameDecoder) }}
 
 func getFrameDecoder() *frameDecoder { return frameDecoders.Get().(*frameDecoder) }
 
 func putFrameDecoder(d *frameDecoder) {
-	if len(d.data) > maxPooledBuffer || cap(d.pattern) > maxPooledBuffer || cap(d.scratch) > maxPooledBuffer {
-		return // let one huge frame's memory go
+	if len(d.data) > maxPooledBuffer {
+		return // let the decoder's memory for a huge frame go
 	}
 	d.data, d.in = nil, bytes.Buffer{}
 	d.dec.Reset(&d.in) // drop the decoder's hold on the frame
@@ -123,7 +122,7 @@ func (d *frameDecoder) decode(data []byte, w *wireFrame) *Error {
 		if err != nil {
 			return syntaxError(err)
 		}
-		switch string(d.unquote(&d.scratch, name)) { // name is only valid until the next read
+		switch string(unquote(name)) { // name is only valid until the next read
 		case "kind":
 			kind, err = d.readValue()
 		case "pattern":
@@ -148,20 +147,10 @@ func (d *frameDecoder) decode(data []byte, w *wireFrame) *Error {
 		return err
 	}
 
-	// The frame is valid JSON: read pattern and id first, error replies
-	// carry them.
-	idErr := w.readID(id)
-	patternErr := w.readPattern(d, pattern)
-	if err := w.readKind(d, kind); err != nil {
-		return err
-	}
-	if patternErr != nil {
-		return patternErr
-	}
-	if idErr != nil {
-		return idErr
-	}
-	return mdErr
+	// The frame is valid JSON: read all of it, error replies carry the
+	// pattern and id.
+	idErr, patternErr, kindErr := w.readID(id), w.readPattern(pattern), w.readKind(kind)
+	return cmp.Or(kindErr, patternErr, idErr, mdErr)
 }
 
 // readValue reads the next value, or object member name, and returns its
@@ -207,25 +196,24 @@ func (d *frameDecoder) readEOF() *Error {
 }
 
 // unquote returns the contents of the JSON string s, which the decoder has
-// checked. Without escapes it is a subslice of s, otherwise it is written
-// to *buf.
-func (d *frameDecoder) unquote(buf *[]byte, s []byte) []byte {
+// checked: a subslice of s, or a new slice when s has escapes.
+func unquote(s []byte) []byte {
 	if bytes.IndexByte(s, '\\') < 0 {
 		return s[1 : len(s)-1]
 	}
-	*buf, _ = jsontext.AppendUnquote((*buf)[:0], s) // s is valid: no error
-	return *buf
+	out, _ := jsontext.AppendUnquote(nil, s) // s is valid: no error
+	return out
 }
 
 // readKind sets w.kind from the raw kind value.
-func (w *wireFrame) readKind(d *frameDecoder, kind []byte) *Error {
+func (w *wireFrame) readKind(kind []byte) *Error {
 	switch {
 	case kind == nil || string(kind) == "null":
 		return invalidFrame(`missing "kind"; want "message" or "event"`)
 	case kind[0] != '"':
 		return invalidFrame(`"kind" must be a string, got ` + kindName(jsontext.Value(kind).Kind()))
 	}
-	switch k := d.unquote(&d.scratch, kind); string(k) {
+	switch k := unquote(kind); string(k) {
 	case "message":
 		w.kind = KindMessage
 	case "event":
@@ -237,7 +225,7 @@ func (w *wireFrame) readKind(d *frameDecoder, kind []byte) *Error {
 }
 
 // readPattern sets w.pattern from the raw pattern value.
-func (w *wireFrame) readPattern(d *frameDecoder, pattern []byte) *Error {
+func (w *wireFrame) readPattern(pattern []byte) *Error {
 	switch {
 	case pattern == nil || string(pattern) == "null":
 		return invalidFrame(`missing "pattern"`)
@@ -246,7 +234,7 @@ func (w *wireFrame) readPattern(d *frameDecoder, pattern []byte) *Error {
 	case len(pattern) == 2:
 		return invalidFrame(`"pattern" must not be empty`)
 	}
-	w.pattern = d.unquote(&d.pattern, pattern)
+	w.pattern = unquote(pattern)
 	return nil
 }
 
@@ -320,12 +308,12 @@ func (d *frameDecoder) readStringObject(unwrap bool) (md Metadata, bad *Error, e
 				md, bad = inner, innerBad
 				continue
 			}
-			bad = cmpOr(bad, notAString(key, k))
+			bad = cmp.Or(bad, notAString(key, k))
 		default:
 			if _, err := d.readValue(); err != nil {
 				return nil, nil, err
 			}
-			bad = cmpOr(bad, notAString(key, k))
+			bad = cmp.Or(bad, notAString(key, k))
 		}
 	}
 	_, err = d.dec.ReadToken()
@@ -337,14 +325,6 @@ func (d *frameDecoder) readStringObject(unwrap bool) (md Metadata, bad *Error, e
 
 func notAString(key string, k jsontext.Kind) *Error {
 	return invalidFrame(fmt.Sprintf("metadata value for key %s must be a string, got %s", quotePrefix(key), kindName(k)))
-}
-
-// cmpOr returns the first error that is not nil.
-func cmpOr(a, b *Error) *Error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // syntaxError describes a decoder error for the client: what is wrong and
