@@ -100,59 +100,13 @@ func BenchmarkDispatchBaseline(b *testing.B) {
 
 // BenchmarkFrameRoundTrip measures HandleFrame on a full message frame.
 func BenchmarkFrameRoundTrip(b *testing.B) {
-	reg := benchRegistry(b)
-	ctx := context.Background()
-	var buf []byte
-	loopCPU(b, 0, func() {
-		var ok bool
-		buf, ok = reg.HandleFrame(ctx, "bench", benchFrame, buf[:0])
-		if !ok {
-			b.Fatal("no reply")
-		}
-	})
+	benchRoundTrip(b, benchRegistry(b), benchFrame)
 }
 
 // BenchmarkFrameRoundTripBaseline is the same work with encoding/json
-// alone: decode the frame into a struct, call, encode the reply.
+// alone.
 func BenchmarkFrameRoundTripBaseline(b *testing.B) {
-	ctx := context.Background()
-	var buf []byte
-	loopCPU(b, 0, func() {
-		var f struct {
-			Kind     string            `json:"kind"`
-			Pattern  string            `json:"pattern"`
-			Payload  benchReq          `json:"payload"`
-			Metadata map[string]string `json:"metadata"`
-			ID       json.RawMessage   `json:"id"`
-		}
-		if err := json.Unmarshal(benchFrame, &f); err != nil {
-			b.Fatal(err)
-		}
-		if f.Kind != "message" || f.Pattern != "users.count" {
-			b.Fatal("bad frame")
-		}
-		out, err := benchHandler(ctx, f.Payload)
-		if err != nil {
-			b.Fatal(err)
-		}
-		buf = appendBaselineReply(b, buf[:0], f.Pattern, f.ID, out)
-	})
-}
-
-// appendBaselineReply encodes a response frame with encoding/json.
-func appendBaselineReply(b *testing.B, buf []byte, pattern string, id json.RawMessage, out any) []byte {
-	payload, err := json.Marshal(out)
-	if err != nil {
-		b.Fatal(err)
-	}
-	buf = append(buf, `{"kind":"response","pattern":`...)
-	buf = append(buf, '"')
-	buf = append(buf, pattern...)
-	buf = append(buf, `","id":`...)
-	buf = append(buf, id...)
-	buf = append(buf, `,"payload":`...)
-	buf = append(buf, payload...)
-	return append(buf, `,"metadata":{}}`...)
+	benchRoundTripBaseline(b, benchFrame, "users.count", benchHandler)
 }
 
 // appInfo is the reply of app.info in examples/hello-websockets.
@@ -170,47 +124,70 @@ func appInfoHandler(ctx context.Context, _ struct{}) (appInfo, error) {
 }
 
 // BenchmarkAppInfoRoundTrip measures HandleFrame on the app.info frame of
-// examples/hello-websockets: decode, dispatch, encode.
+// examples/hello-websockets.
 func BenchmarkAppInfoRoundTrip(b *testing.B) {
 	reg := msregistry.New()
 	if err := msregistry.Message(reg, "app.info", appInfoHandler); err != nil {
 		b.Fatal(err)
 	}
+	benchRoundTrip(b, reg, appInfoFrame)
+}
+
+// BenchmarkAppInfoRoundTripBaseline is the same work with encoding/json
+// alone.
+func BenchmarkAppInfoRoundTripBaseline(b *testing.B) {
+	benchRoundTripBaseline(b, appInfoFrame, "app.info", appInfoHandler)
+}
+
+// benchRoundTrip measures HandleFrame on a message frame: decode,
+// dispatch, encode.
+func benchRoundTrip(b *testing.B, reg *msregistry.Registry, frame []byte) {
 	ctx := context.Background()
 	var buf []byte
 	loopCPU(b, 0, func() {
 		var ok bool
-		buf, ok = reg.HandleFrame(ctx, "bench", appInfoFrame, buf[:0])
+		buf, ok = reg.HandleFrame(ctx, "bench", frame, buf[:0])
 		if !ok {
 			b.Fatal("no reply")
 		}
 	})
 }
 
-// BenchmarkAppInfoRoundTripBaseline is the same work with encoding/json
-// alone.
-func BenchmarkAppInfoRoundTripBaseline(b *testing.B) {
+// benchRoundTripBaseline does the work of HandleFrame with encoding/json
+// alone: decode the frame into a struct, call h, encode the reply.
+func benchRoundTripBaseline[P, R any](b *testing.B, frame []byte, pattern string, h func(context.Context, P) (R, error)) {
 	ctx := context.Background()
 	var buf []byte
 	loopCPU(b, 0, func() {
 		var f struct {
 			Kind     string            `json:"kind"`
 			Pattern  string            `json:"pattern"`
-			Payload  json.RawMessage   `json:"payload"`
+			Payload  P                 `json:"payload"`
 			Metadata map[string]string `json:"metadata"`
 			ID       json.RawMessage   `json:"id"`
 		}
-		if err := json.Unmarshal(appInfoFrame, &f); err != nil {
+		if err := json.Unmarshal(frame, &f); err != nil {
 			b.Fatal(err)
 		}
-		if f.Kind != "message" || f.Pattern != "app.info" {
+		if f.Kind != "message" || f.Pattern != pattern {
 			b.Fatal("bad frame")
 		}
-		out, err := appInfoHandler(ctx, struct{}{})
+		out, err := h(ctx, f.Payload)
 		if err != nil {
 			b.Fatal(err)
 		}
-		buf = appendBaselineReply(b, buf[:0], f.Pattern, f.ID, out)
+		payload, err := json.Marshal(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = append(buf[:0], `{"kind":"response","pattern":`...)
+		buf = append(buf, '"')
+		buf = append(buf, f.Pattern...)
+		buf = append(buf, `","id":`...)
+		buf = append(buf, f.ID...)
+		buf = append(buf, `,"payload":`...)
+		buf = append(buf, payload...)
+		buf = append(buf, `,"metadata":{}}`...)
 	})
 }
 
