@@ -77,7 +77,7 @@ func ExampleRegistry_HandleFrame() {
 	// Output:
 	// {"kind":"response","pattern":"app.info","id":"c-17","payload":{"name":"fxforge"},"metadata":{}}
 	// {"kind":"error","pattern":"app.nope","id":18,"error":{"code":"not_found","message":"no message handler for pattern \"app.nope\""}}
-	// {"kind":"error","error":{"code":"invalid_frame","message":"frame is not valid JSON: unexpected end of JSON input"}}
+	// {"kind":"error","error":{"code":"invalid_frame","message":"frame is not valid JSON: unexpected EOF at byte 17; send one JSON object, UTF-8 encoded"}}
 }
 
 // ExampleSend calls a handler through the in-process client; a handler's

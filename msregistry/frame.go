@@ -2,14 +2,16 @@ package msregistry
 
 import (
 	"bytes"
-	"context"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"strconv"
+	"sync"
 	"unicode/utf8"
 
-	"go.uber.org/zap"
-
-	"github.com/fxforge/fxforge/identity"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Frame is one incoming JSON frame of the WebSocket protocol:
@@ -18,8 +20,9 @@ import (
 //
 // kind is "message" (a reply is expected) or "event" (no reply). metadata is
 // an object of string values; NestForge's {"values":{...}} form is accepted
-// too. id is an optional correlation id, a JSON string or number, echoed
-// verbatim in the reply. Keys other than these are ignored.
+// too. id is an optional correlation id, a JSON string or a number that a
+// float64 holds, echoed in the reply. Keys match exactly and keys other than
+// these are ignored; a frame with a duplicate key anywhere is refused.
 type Frame struct {
 	// Kind is KindMessage or KindEvent.
 	Kind Kind
@@ -29,121 +32,186 @@ type Frame struct {
 	Payload json.RawMessage
 	// Metadata is the decoded metadata; nil when it was absent, null or {}.
 	Metadata Metadata
-	// ID is the raw JSON correlation id (a string or number); nil when the
-	// frame had none.
+	// ID is the correlation id as it is echoed: the raw JSON string or
+	// number, with U+2028 and U+2029 escaped; nil when the frame had none.
 	ID json.RawMessage
 }
 
 // DecodeFrame decodes one incoming frame. Every error it returns is an
 // *Error with CodeInvalidFrame and a message that says what is wrong. The
-// Payload and ID of the result share memory with data.
+// Payload and ID of the result share memory with data (an ID holding U+2028
+// or U+2029 is a copy).
 func DecodeFrame(data []byte) (Frame, error) {
+	d := getFrameDecoder()
+	defer putFrameDecoder(d)
 	var w wireFrame
-	if err := w.decode(data); err != nil {
+	if err := d.decode(data, &w); err != nil {
 		return Frame{}, err
 	}
-	md, err := decodeMetadata(w.metadata, true)
-	if err != nil {
-		return Frame{}, err
-	}
-	return Frame{Kind: w.kind, Pattern: string(w.pattern), Payload: w.payload, Metadata: md, ID: w.id}, nil
+	return Frame{Kind: w.kind, Pattern: string(w.pattern), Payload: w.payload, Metadata: w.metadata, ID: w.id}, nil
 }
 
-// wireFrame is a frame as read from the wire; every slice points into the
-// input.
+// maxDepth is how deep a frame may nest objects and arrays, the frame
+// itself being level 1. Deeper frames are refused: a JSON decoder's cost per
+// level grows with the depth.
+const maxDepth = 1000
+
+// errTooDeep is the decoder error for a frame nested deeper than maxDepth.
+var errTooDeep = fmt.Errorf("nested deeper than %d levels", maxDepth)
+
+// maxQuoted is how many bytes of a client's value an error message quotes
+// at most, so that error replies stay small whatever the frame held.
+const maxQuoted = 64
+
+// wireFrame is a frame as read from the wire. Its slices point into the
+// input, except an id or pattern that had to be rewritten.
 type wireFrame struct {
-	kind       Kind
-	pattern    []byte // unquoted
-	hasPattern bool   // pattern was a string, maybe empty
-	payload    []byte
-	metadata   []byte
-	id         []byte
+	kind     Kind
+	pattern  []byte // unquoted; set when it is a non-empty string
+	payload  []byte
+	metadata Metadata
+	id       []byte // safe to echo; set when it is a valid id
+}
+
+// frameDecoder reads frames with a jsontext.Decoder, which checks the whole
+// frame: JSON syntax, UTF-8, and duplicate keys in every object.
+type frameDecoder struct {
+	data []byte
+	in   bytes.Buffer // wraps data, so the decoder reads it in place
+	dec  jsontext.Decoder
+}
+
+// frameDecoders keeps decoders for reuse.
+var frameDecoders = sync.Pool{New: func() any { return new(frameDecoder) }}
+
+func getFrameDecoder() *frameDecoder { return frameDecoders.Get().(*frameDecoder) }
+
+func putFrameDecoder(d *frameDecoder) {
+	if len(d.data) > maxPooledBuffer {
+		return // let the decoder's memory for a huge frame go
+	}
+	d.data, d.in = nil, bytes.Buffer{}
+	d.dec.Reset(&d.in) // drop the decoder's hold on the frame
+	frameDecoders.Put(d)
 }
 
 func invalidFrame(msg string) *Error { return NewError(CodeInvalidFrame, msg) }
 
-// decode reads data into w. On error, w still holds the pattern and id if
-// they could be read, so the error reply can carry them.
-func (w *wireFrame) decode(data []byte) *Error {
-	if !json.Valid(data) {
-		var v any
-		err := json.Unmarshal(data, &v)
-		if err == nil {
-			return invalidFrame("frame is not valid JSON")
+// decode reads data into w. When the frame is valid JSON but breaks a frame
+// rule, w still holds the pattern and id if they are valid, so the error
+// reply can carry them.
+func (d *frameDecoder) decode(data []byte, w *wireFrame) *Error {
+	d.data, d.in = data, *bytes.NewBuffer(data)
+	d.dec.Reset(&d.in)
+	if k := d.dec.PeekKind(); k != '{' {
+		if _, err := d.readValue(); err != nil {
+			return syntaxError(err)
 		}
-		return invalidFrame("frame is not valid JSON: " + err.Error())
+		if err := d.readEOF(); err != nil {
+			return err
+		}
+		return invalidFrame("frame must be a JSON object, got " + kindName(k))
 	}
-	i := skipSpace(data, 0)
-	if data[i] != '{' {
-		return invalidFrame("frame must be a JSON object, got " + jsonKindOf(data[i]))
+	if _, err := d.dec.ReadToken(); err != nil {
+		return syntaxError(err)
 	}
-	var kind, pattern []byte
-	i++
-	for {
-		i = skipSpace(data, i)
-		if data[i] == '}' {
-			break
+	var kind, pattern, id []byte
+	var mdErr *Error
+	for d.dec.PeekKind() != '}' {
+		name, err := d.dec.ReadValue() // a name: a string
+		if err != nil {
+			return syntaxError(err)
 		}
-		if data[i] == ',' {
-			i = skipSpace(data, i+1)
+		switch string(unquote(name)) { // name is only valid until the next read
+		case "kind":
+			kind, err = d.readValue()
+		case "pattern":
+			pattern, err = d.readValue()
+		case "payload":
+			w.payload, err = d.readValue()
+		case "id":
+			id, err = d.readValue()
+		case "metadata":
+			w.metadata, mdErr, err = d.readMetadata()
+		default:
+			_, err = d.readValue()
 		}
-		kEnd := skipString(data, i)
-		key := data[i:kEnd]
-		i = skipSpace(data, kEnd)
-		i = skipSpace(data, i+1) // ':'
-		vEnd := skipValue(data, i)
-		val := data[i:vEnd]
-		i = vEnd
-		switch {
-		case keyIs(key, "kind"):
-			kind = val
-		case keyIs(key, "pattern"):
-			pattern = val
-		case keyIs(key, "payload"):
-			w.payload = val
-		case keyIs(key, "metadata"):
-			w.metadata = val
-		case keyIs(key, "id"):
-			w.id = val
+		if err != nil {
+			return syntaxError(err)
 		}
 	}
-	if string(w.metadata) == "null" {
-		w.metadata = nil
+	if _, err := d.dec.ReadToken(); err != nil {
+		return syntaxError(err)
 	}
-
-	// Read pattern and id first: error replies carry them.
-	var idErr *Error
-	switch {
-	case w.id == nil || string(w.id) == "null":
-		w.id = nil
-	case w.id[0] == '"':
-		if !utf8.Valid(w.id) {
-			// Echo it as encoding/json reads it, so replies stay valid UTF-8.
-			w.id = appendString(nil, string(unquote(w.id)))
-		}
-	case w.id[0] == '-' || (w.id[0] >= '0' && w.id[0] <= '9'):
-	default:
-		idErr = invalidFrame("id must be a string or a number, got " + jsonKindOf(w.id[0]))
-		w.id = nil
-	}
-	var patternErr *Error
-	switch {
-	case pattern == nil || string(pattern) == "null":
-		patternErr = invalidFrame(`missing "pattern"`)
-	case pattern[0] != '"':
-		patternErr = invalidFrame(`"pattern" must be a string, got ` + jsonKindOf(pattern[0]))
-	default:
-		w.pattern, w.hasPattern = unquote(pattern), true
-		if len(w.pattern) == 0 {
-			patternErr = invalidFrame(`"pattern" must not be empty`)
-		}
+	if err := d.readEOF(); err != nil {
+		return err
 	}
 
+	// The frame is valid JSON: read all of it, error replies carry the
+	// pattern and id.
+	idErr, patternErr, kindErr := w.readID(id), w.readPattern(pattern), w.readKind(kind)
+	return cmp.Or(kindErr, patternErr, idErr, mdErr)
+}
+
+// readValue reads the next value, or object member name, and returns its
+// bytes in the input. Objects and arrays are read token by token, so that
+// nesting deeper than maxDepth is refused as soon as it is seen.
+func (d *frameDecoder) readValue() ([]byte, error) {
+	if k := d.dec.PeekKind(); k != '{' && k != '[' {
+		v, err := d.dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		end := d.dec.InputOffset()
+		return d.data[end-int64(len(v)) : end : end], nil
+	}
+	depth := d.dec.StackDepth()
+	if _, err := d.dec.ReadToken(); err != nil {
+		return nil, err
+	}
+	start := d.dec.InputOffset() - 1
+	for d.dec.StackDepth() > depth {
+		if d.dec.StackDepth() > maxDepth {
+			return nil, errTooDeep
+		}
+		if _, err := d.dec.ReadToken(); err != nil {
+			return nil, err
+		}
+	}
+	end := d.dec.InputOffset()
+	return d.data[start:end:end], nil
+}
+
+// readEOF checks that nothing but whitespace follows the frame's value.
+func (d *frameDecoder) readEOF() *Error {
+	_, err := d.dec.ReadToken()
+	switch {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return syntaxError(err)
+	default:
+		return invalidFrame(fmt.Sprintf("frame has more data after its JSON value at byte %d; send one JSON object per message", d.dec.InputOffset()))
+	}
+}
+
+// unquote returns the contents of the JSON string s, which the decoder has
+// checked: a subslice of s, or a new slice when s has escapes.
+func unquote(s []byte) []byte {
+	if bytes.IndexByte(s, '\\') < 0 {
+		return s[1 : len(s)-1]
+	}
+	out, _ := jsontext.AppendUnquote(nil, s) // s is valid: no error
+	return out
+}
+
+// readKind sets w.kind from the raw kind value.
+func (w *wireFrame) readKind(kind []byte) *Error {
 	switch {
 	case kind == nil || string(kind) == "null":
 		return invalidFrame(`missing "kind"; want "message" or "event"`)
 	case kind[0] != '"':
-		return invalidFrame(`"kind" must be a string, got ` + jsonKindOf(kind[0]))
+		return invalidFrame(`"kind" must be a string, got ` + kindName(jsontext.Value(kind).Kind()))
 	}
 	switch k := unquote(kind); string(k) {
 	case "message":
@@ -151,173 +219,140 @@ func (w *wireFrame) decode(data []byte) *Error {
 	case "event":
 		w.kind = KindEvent
 	default:
-		return invalidFrame(fmt.Sprintf(`unknown kind %s; want "message" or "event"`, quote(k)))
-	}
-	if patternErr != nil {
-		return patternErr
-	}
-	if idErr != nil {
-		return idErr
-	}
-	if w.metadata != nil && w.metadata[0] != '{' {
-		return invalidFrame("metadata must be an object of string values, got " + jsonKindOf(w.metadata[0]))
+		return invalidFrame(fmt.Sprintf(`unknown kind %s; want "message" or "event"`, quotePrefix(string(k))))
 	}
 	return nil
 }
 
-// decodeMetadata decodes a metadata object that is known to be valid JSON:
-// an object of string values, or (when unwrap is set) {"values":{...}} with
-// such an object inside. {} and nil give nil.
-func decodeMetadata(raw []byte, unwrap bool) (Metadata, *Error) {
-	if raw == nil {
-		return nil, nil
+// readPattern sets w.pattern from the raw pattern value.
+func (w *wireFrame) readPattern(pattern []byte) *Error {
+	switch {
+	case pattern == nil || string(pattern) == "null":
+		return invalidFrame(`missing "pattern"`)
+	case pattern[0] != '"':
+		return invalidFrame(`"pattern" must be a string, got ` + kindName(jsontext.Value(pattern).Kind()))
+	case len(pattern) == 2:
+		return invalidFrame(`"pattern" must not be empty`)
 	}
-	if raw[0] != '{' {
-		return nil, invalidFrame("metadata must be an object of string values, got " + jsonKindOf(raw[0]))
-	}
-	n := 0
-	var firstKey, firstVal []byte
-	for key, val := range objectMembers(raw) {
-		if n == 0 {
-			firstKey, firstVal = key, val
-		}
-		n++
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	if unwrap && n == 1 && keyIs(firstKey, "values") && firstVal[0] == '{' {
-		return decodeMetadata(firstVal, false)
-	}
-	md := make(Metadata, n)
-	for key, val := range objectMembers(raw) {
-		if val[0] != '"' {
-			return nil, invalidFrame(fmt.Sprintf("metadata value for key %s must be a string, got %s", quote(unquote(key)), jsonKindOf(val[0])))
-		}
-		md[string(unquote(key))] = string(unquote(val))
-	}
-	return md, nil
+	w.pattern = unquote(pattern)
+	return nil
 }
 
-// objectMembers yields the raw key and value of each member of obj, an
-// object known to be valid JSON.
-func objectMembers(obj []byte) func(yield func(key, val []byte) bool) {
-	return func(yield func(key, val []byte) bool) {
-		i := skipSpace(obj, 1)
-		for obj[i] != '}' {
-			if obj[i] == ',' {
-				i = skipSpace(obj, i+1)
+// readID sets w.id from the raw id value: a string (with U+2028 and U+2029
+// escaped, so the echo is safe inside JavaScript) or a number that a float64
+// holds.
+func (w *wireFrame) readID(id []byte) *Error {
+	switch k := jsontext.Value(id).Kind(); {
+	case id == nil || k == 'n':
+		return nil
+	case k == '"':
+		w.id = escapeLineSeparators(id, 0)
+	case k == '0':
+		if _, err := strconv.ParseFloat(string(id), 64); err != nil {
+			return invalidFrame(fmt.Sprintf("id %s does not fit a 64-bit float; send a smaller number or a string", quotePrefix(string(id))))
+		}
+		w.id = id
+	default:
+		return invalidFrame("id must be a string or a number, got " + kindName(k))
+	}
+	return nil
+}
+
+// readMetadata reads the metadata value: null, an object of string values,
+// or NestForge's {"values":{...}} with such an object inside. {} gives nil.
+// bad reports a value that breaks these rules; err is a syntax error, after
+// which the frame cannot be read on.
+func (d *frameDecoder) readMetadata() (md Metadata, bad *Error, err error) {
+	switch k := d.dec.PeekKind(); k {
+	case 'n':
+		_, err = d.dec.ReadToken()
+		return nil, nil, err
+	case '{':
+		return d.readStringObject(true)
+	default:
+		if _, err := d.readValue(); err != nil {
+			return nil, nil, err
+		}
+		return nil, invalidFrame("metadata must be an object of string values, got " + kindName(k)), nil
+	}
+}
+
+// readStringObject reads an object of string values. With unwrap, an object
+// whose only member is "values" holding an object is read as that object.
+func (d *frameDecoder) readStringObject(unwrap bool) (md Metadata, bad *Error, err error) {
+	if _, err := d.dec.ReadToken(); err != nil {
+		return nil, nil, err
+	}
+	for n := 0; d.dec.PeekKind() != '}'; n++ {
+		name, err := d.dec.ReadToken()
+		if err != nil {
+			return nil, nil, err
+		}
+		key := name.String()
+		switch k := d.dec.PeekKind(); {
+		case k == '"':
+			val, err := d.dec.ReadToken()
+			if err != nil {
+				return nil, nil, err
 			}
-			kEnd := skipString(obj, i)
-			key := obj[i:kEnd]
-			i = skipSpace(obj, skipSpace(obj, kEnd)+1)
-			vEnd := skipValue(obj, i)
-			if !yield(key, obj[i:vEnd]) {
-				return
+			if md == nil {
+				md = Metadata{}
 			}
-			i = skipSpace(obj, vEnd)
-		}
-	}
-}
-
-// The scanners below assume valid JSON (json.Valid has checked it).
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// skipString returns the index just past the string that starts at b[i].
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
-}
-
-// skipValue returns the index just past the value that starts at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
+			md[key] = val.String()
+		case k == '{' && unwrap && n == 0 && key == "values":
+			inner, innerBad, err := d.readStringObject(false)
+			if err != nil {
+				return nil, nil, err
+			}
+			if d.dec.PeekKind() == '}' {
+				md, bad = inner, innerBad
 				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
 			}
-			i++
-		}
-		return i
-	default: // number, true, false, null
-		for i < len(b) {
-			switch b[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return i
+			bad = cmp.Or(bad, notAString(key, k))
+		default:
+			if _, err := d.readValue(); err != nil {
+				return nil, nil, err
 			}
-			i++
-		}
-		return i
-	}
-}
-
-// keyIs reports whether the raw JSON string key equals name.
-func keyIs(key []byte, name string) bool {
-	if len(key) == len(name)+2 && string(key[1:len(key)-1]) == name {
-		return true
-	}
-	return bytes.IndexByte(key, '\\') >= 0 && string(unquote(key)) == name
-}
-
-// unquote returns the contents of the raw JSON string s, decoded the way
-// encoding/json decodes strings. Without escapes or non-ASCII bytes it is a
-// subslice of s.
-func unquote(s []byte) []byte {
-	in := s[1 : len(s)-1]
-	simple := true
-	for _, c := range in {
-		if c == '\\' || c >= utf8.RuneSelf {
-			simple = false
-			break
+			bad = cmp.Or(bad, notAString(key, k))
 		}
 	}
-	if simple {
-		return in
+	_, err = d.dec.ReadToken()
+	if bad != nil {
+		md = nil
 	}
-	var out string
-	if err := json.Unmarshal(s, &out); err != nil {
-		return in
-	}
-	return []byte(out)
+	return md, bad, err
 }
 
-// quote returns s as a JSON string, for error messages.
-func quote(s []byte) string { return string(appendString(nil, string(s))) }
+func notAString(key string, k jsontext.Kind) *Error {
+	return invalidFrame(fmt.Sprintf("metadata value for key %s must be a string, got %s", quotePrefix(key), kindName(k)))
+}
 
-// jsonKindOf names the JSON type of the value that starts with c.
-func jsonKindOf(c byte) string {
-	switch c {
+// syntaxError describes a decoder error for the client: what is wrong and
+// where, quoting at most maxQuoted bytes of the frame.
+func syntaxError(err error) *Error {
+	const fix = "; send one JSON object, UTF-8 encoded"
+	var se *jsontext.SyntacticError
+	switch {
+	case err == io.EOF:
+		return invalidFrame("frame is not valid JSON: it is empty" + fix)
+	case err == errTooDeep:
+		return invalidFrame(fmt.Sprintf("frame nests objects and arrays deeper than %d levels; send a flatter payload", maxDepth))
+	case errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &se):
+		where := "at the top level"
+		if parent := se.JSONPointer.Parent(); parent != "" {
+			where = "in " + quotePrefix(string(parent))
+		}
+		return invalidFrame(fmt.Sprintf("frame has the key %s twice %s; send each key once", quotePrefix(se.JSONPointer.LastToken()), where))
+	case errors.As(err, &se):
+		return invalidFrame(fmt.Sprintf("frame is not valid JSON: %s at byte %d%s", prefix(se.Err.Error(), 2*maxQuoted), se.ByteOffset, fix))
+	default:
+		return invalidFrame("frame is not valid JSON: " + prefix(err.Error(), 2*maxQuoted) + fix)
+	}
+}
+
+// kindName names a JSON kind the way the client's JSON shows it.
+func kindName(k jsontext.Kind) string {
+	switch k {
 	case '{':
 		return "an object"
 	case '[':
@@ -333,170 +368,29 @@ func jsonKindOf(c byte) string {
 	}
 }
 
-// AppendResponse appends a response frame to dst and returns the extended
-// buffer:
-//
-//	{"kind":"response","pattern":"app.info","id":"c-17","payload":{...},"metadata":{}}
-//
-// id and payload must be valid JSON; "id" is left out when id is empty and
-// an empty payload is written as null.
-func AppendResponse(dst []byte, pattern string, id, payload json.RawMessage) []byte {
-	dst = appendResponseHead(dst, pattern, id)
-	if len(payload) == 0 {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, payload...)
+// quotePrefix quotes s for an error message: all of it when it is at most
+// maxQuoted bytes long, else its first maxQuoted bytes (fewer when they need
+// escaping) and its length.
+func quotePrefix(s string) string {
+	n := min(len(s), maxQuoted)
+	q := strconv.Quote(prefix(s, n))
+	for len(q) > 2*maxQuoted {
+		n /= 2
+		q = strconv.Quote(prefix(s, n))
 	}
-	return appendResponseTail(dst)
+	if n < len(s) {
+		q = fmt.Sprintf("%s… (%d bytes)", q, len(s))
+	}
+	return q
 }
 
-// appendResponseHead writes a response frame up to its payload.
-func appendResponseHead(dst []byte, pattern string, id json.RawMessage) []byte {
-	dst = append(dst, `{"kind":"response","pattern":`...)
-	dst = appendString(dst, pattern)
-	if len(id) > 0 {
-		dst = append(dst, `,"id":`...)
-		dst = append(dst, id...)
+// prefix returns at most the first n bytes of s, cut at a rune boundary.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return append(dst, `,"payload":`...)
-}
-
-func appendResponseTail(dst []byte) []byte { return append(dst, `,"metadata":{}}`...) }
-
-// AppendError appends an error frame to dst and returns the extended buffer:
-//
-//	{"kind":"error","pattern":"app.info","id":"c-17","error":{"code":"not_found","message":"..."}}
-//
-// "pattern" is left out when pattern is empty and "id" when id is empty; id
-// must be valid JSON. A nil e or an empty code is sent as CodeInternal.
-func AppendError(dst []byte, pattern string, id json.RawMessage, e *Error) []byte {
-	if e == nil {
-		e = errInternal()
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	code := e.Code
-	if code == "" {
-		code = CodeInternal
-	}
-	dst = append(dst, `{"kind":"error"`...)
-	if pattern != "" {
-		dst = append(dst, `,"pattern":`...)
-		dst = appendString(dst, pattern)
-	}
-	if len(id) > 0 {
-		dst = append(dst, `,"id":`...)
-		dst = append(dst, id...)
-	}
-	dst = append(dst, `,"error":{"code":`...)
-	dst = appendString(dst, code)
-	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, e.Message)
-	return append(dst, "}}"...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Like encoding/json it escapes
-// control characters, replaces invalid UTF-8 with U+FFFD and escapes U+2028
-// and U+2029, so the output is valid JSON and safe inside JavaScript.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// HandleFrame is the entry point of frame transports such as the WebSocket
-// adapter. It decodes one frame from data, dispatches it and appends the
-// encoded reply to dst.
-//
-// A message gets a response frame, or an error frame when it fails; ok is
-// true. An event runs its handlers before HandleFrame returns and gets no
-// reply (ok is false) unless it cannot be dispatched: a malformed frame, an
-// unknown pattern or an undecodable payload always gets an error frame, so
-// nothing is dropped silently. The id of the frame is echoed whenever it
-// could be read. transport names the transport in handler contexts.
-func (r *Registry) HandleFrame(ctx context.Context, transport string, data []byte, dst []byte) (reply []byte, ok bool) {
-	var w wireFrame
-	if err := w.decode(data); err != nil {
-		r.log.Debug("invalid frame", zap.String("transport", transport), zap.String("request_id", identity.RequestID(ctx)), zap.Error(err))
-		return AppendError(dst, receivedPattern(&w), w.id, err), true
-	}
-	md, merr := decodeMetadata(w.metadata, true)
-	if merr != nil {
-		return AppendError(dst, string(w.pattern), w.id, merr), true
-	}
-	t := r.table.Load()
-	if w.kind == KindEvent {
-		hs := t.events[string(w.pattern)]
-		if len(hs) == 0 {
-			return AppendError(dst, string(w.pattern), w.id, r.notFound(KindEvent, string(w.pattern))), true
-		}
-		if err := r.Emit(ctx, Incoming{Transport: transport, Pattern: hs[0].pattern, Payload: w.payload, Metadata: md}); err != nil {
-			return AppendError(dst, hs[0].pattern, w.id, asError(err)), true
-		}
-		return dst, false
-	}
-	e := t.messages[string(w.pattern)]
-	if e == nil {
-		return AppendError(dst, string(w.pattern), w.id, r.notFound(KindMessage, string(w.pattern))), true
-	}
-	start := len(dst)
-	dst = appendResponseHead(dst, e.pattern, w.id)
-	enc := r.getEncoder()
-	out, err := r.invoke(ctx, e, transport, w.payload, md, enc, dst)
-	r.putEncoder(enc)
-	if err != nil {
-		return AppendError(out[:start], e.pattern, w.id, asError(err)), true
-	}
-	return appendResponseTail(out), true
-}
-
-// receivedPattern returns the pattern of a frame that failed to decode, as
-// far as it could be read.
-func receivedPattern(w *wireFrame) string {
-	if !w.hasPattern {
-		return ""
-	}
-	return string(w.pattern)
+	return s[:n]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -251,5 +252,195 @@ func TestAppendResponse(t *testing.T) {
 	out := msregistry.AppendResponse([]byte("x"), "p", nil, nil)
 	if want := `x{"kind":"response","pattern":"p","payload":null,"metadata":{}}`; string(out) != want {
 		t.Errorf("AppendResponse = %s, want %s", out, want)
+	}
+}
+
+// errorReply is what the frame rule tests read from a reply.
+type ruleReply struct {
+	code    string // "" for a response, "none" for no reply
+	pattern string
+	id      string
+	message string
+}
+
+func handleRule(t *testing.T, reg *msregistry.Registry, frame string) ruleReply {
+	t.Helper()
+	r, ok := handle(t, reg, frame)
+	if !ok {
+		return ruleReply{code: "none"}
+	}
+	got := ruleReply{id: string(r.ID)}
+	if r.Pattern != nil {
+		got.pattern = *r.Pattern
+	}
+	if r.Error != nil {
+		got.code, got.message = r.Error.Code, r.Error.Message
+	}
+	return got
+}
+
+func TestFrameRules(t *testing.T) {
+	deep := func(n int) string {
+		return `{"kind":"message","pattern":"echo","payload":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
+	}
+	tests := []struct {
+		name, frame string
+		want        ruleReply
+		inMessage   string
+	}{
+		// Keys match exactly; other keys, case variants too, are ignored.
+		{"case variants of keys are ignored", `{"kind":"event","pattern":"noted","KIND":"message","PATTERN":"echo","ID":"z"}`,
+			ruleReply{code: "none"}, ""},
+		{"only case variants is a missing kind", `{"KIND":"message","PATTERN":"echo","ID":"z"}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `missing "kind"`},
+		{"escaped keys match", `{"\u006bind":"message","p\u0061ttern":"echo","\u0069d":"e"}`,
+			ruleReply{pattern: "echo", id: `"e"`}, ""},
+
+		// A duplicate key anywhere refuses the frame, and nothing is echoed.
+		{"duplicate key at the top level", `{"kind":"message","pattern":"echo","id":"a","kind":"event"}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `key "kind" twice at the top level`},
+		{"duplicate key spelled with an escape", `{"kind":"message","pattern":"echo","id":"a","\u006bind":"event"}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `key "kind" twice`},
+		{"duplicate id", `{"kind":"message","pattern":"echo","id":"a","id":"b"}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `key "id" twice`},
+		{"duplicate key in metadata", `{"kind":"message","pattern":"echo","id":"a","metadata":{"t":"1","t":"2"}}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `key "t" twice in "/metadata"`},
+		{"duplicate key in the values form", `{"kind":"message","pattern":"echo","id":"a","metadata":{"values":{"t":"1","t":"2"}}}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `key "t" twice in "/metadata/values"`},
+		{"duplicate key in the payload", `{"kind":"message","pattern":"echo","id":"a","payload":{"x":1,"x":2}}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `key "x" twice in "/payload"`},
+		{"duplicate key deep in the payload", `{"kind":"message","pattern":"echo","id":"a","payload":[{"a":{"b":1,"b":2}}]}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `key "b" twice in "/payload/0/a"`},
+		{"duplicate key in an ignored member", `{"kind":"message","pattern":"echo","id":"a","extra":{"y":1,"y":2}}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, `key "y" twice in "/extra"`},
+		{"same key in different objects", `{"kind":"message","pattern":"echo","id":"a","payload":{"id":1,"kind":{"id":2}}}`,
+			ruleReply{pattern: "echo", id: `"a"`}, ""},
+
+		// id: a string, or a number a float64 holds.
+		{"id beyond float64", `{"kind":"message","pattern":"echo","id":1e400}`,
+			ruleReply{code: msregistry.CodeInvalidFrame, pattern: "echo"}, `id "1e400" does not fit a 64-bit float`},
+		{"negative id beyond float64", `{"kind":"message","pattern":"echo","id":-1e400}`,
+			ruleReply{code: msregistry.CodeInvalidFrame, pattern: "echo"}, `id "-1e400" does not fit`},
+		{"largest ids", `{"kind":"message","pattern":"echo","id":1.7976931348623157e308}`,
+			ruleReply{pattern: "echo", id: `1.7976931348623157e308`}, ""},
+		{"tiny id rounds to 0 and is echoed as sent", `{"kind":"message","pattern":"echo","id":1e-400}`,
+			ruleReply{pattern: "echo", id: `1e-400`}, ""},
+		{"id true", `{"kind":"message","pattern":"echo","id":true}`,
+			ruleReply{code: msregistry.CodeInvalidFrame, pattern: "echo"}, "id must be a string or a number, got a boolean"},
+
+		// The frame is one JSON object, UTF-8 encoded.
+		{"invalid UTF-8 in the payload", "{\"kind\":\"message\",\"pattern\":\"echo\",\"id\":\"a\",\"payload\":\"\xc3(\"}",
+			ruleReply{code: msregistry.CodeInvalidFrame}, "invalid UTF-8"},
+		{"lone surrogate escape", `{"kind":"message","pattern":"echo","id":"\ud800"}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, "surrogate"},
+		{"a second value after the object", `{"kind":"message","pattern":"echo","id":"a"} {}`,
+			ruleReply{code: msregistry.CodeInvalidFrame}, "more data after its JSON value"},
+		{"1000 levels of nesting", deep(999), ruleReply{pattern: "echo"}, ""},
+		{"1001 levels of nesting", deep(1000), ruleReply{code: msregistry.CodeInvalidFrame}, "deeper than 1000 levels"},
+	}
+	reg := codecRegistry(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := handleRule(t, reg, tt.frame)
+			msg := got.message
+			got.message = ""
+			if got != tt.want || !strings.Contains(msg, tt.inMessage) {
+				t.Errorf("reply %+v %q, want %+v with a message containing %q", got, msg, tt.want, tt.inMessage)
+			}
+		})
+	}
+}
+
+func TestCaseVariantKeysDoNotChangeTheCall(t *testing.T) {
+	reg := msregistry.New()
+	pings, infos := 0, 0
+	if err := msregistry.Event(reg, "app.ping", func(context.Context, struct{}) error { pings++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := msregistry.Message(reg, "app.info", func(context.Context, struct{}) (int, error) { infos++; return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	// encoding/json would decode this into a tagged struct as message
+	// app.info; the frame rules read the exact keys only.
+	out, ok := reg.HandleFrame(context.Background(), "websocket",
+		[]byte(`{"kind":"event","pattern":"app.ping","KIND":"message","PATTERN":"app.info","ID":"z"}`), nil)
+	if ok || len(out) != 0 || pings != 1 || infos != 0 {
+		t.Errorf("reply %q (%v), app.ping ran %d times, app.info %d times; want the event only", out, ok, pings, infos)
+	}
+}
+
+func TestLineSeparatorsInIDAreEscaped(t *testing.T) {
+	reg := codecRegistry(t)
+	id := "a\u2028b\u2029c"
+	out, ok := reg.HandleFrame(context.Background(), "websocket", []byte(`{"kind":"message","pattern":"echo","id":"`+id+`"}`), nil)
+	if !ok || strings.ContainsAny(string(out), "\u2028\u2029") || !strings.Contains(string(out), `"id":"a\u2028b\u2029c"`) {
+		t.Fatalf("reply %s: want the id with U+2028 and U+2029 escaped", out)
+	}
+	var r struct{ ID string }
+	if err := json.Unmarshal(out, &r); err != nil || r.ID != id {
+		t.Errorf("reply id reads back as %q (%v), want %q", r.ID, err, id)
+	}
+	f, err := msregistry.DecodeFrame([]byte(`{"kind":"message","pattern":"echo","id":"` + id + `"}`))
+	if err != nil || string(f.ID) != `"a\u2028b\u2029c"` {
+		t.Errorf("DecodeFrame id = %s (%v)", f.ID, err)
+	}
+}
+
+// TestHostileFramesGetSmallReplies sends every hostile frame shape at the
+// 32 KiB read limit: each gets its reply, and an error reply quotes at most
+// a short prefix of what was wrong.
+func TestHostileFramesGetSmallReplies(t *testing.T) {
+	reg := codecRegistry(t)
+	for _, s := range frameShapes(32 << 10) {
+		t.Run(s.name, func(t *testing.T) {
+			out, ok := reg.HandleFrame(context.Background(), "websocket", s.frame, nil)
+			var r reply
+			if !ok || json.Unmarshal(out, &r) != nil {
+				t.Fatalf("reply %.200q (%v)", out, ok)
+			}
+			if s.code == "" {
+				if r.Kind != "response" {
+					t.Fatalf("reply %.300s, want a response", out)
+				}
+				return
+			}
+			if r.Error == nil || r.Error.Code != s.code {
+				t.Fatalf("reply %.300s, want error %s", out, s.code)
+			}
+			if len(out) > 400 || strings.Count(r.Error.Message, "…") > 1 {
+				t.Errorf("error reply of %d bytes to a %d-byte frame: %s", len(out), len(s.frame), out)
+			}
+		})
+	}
+}
+
+func TestErrorMessagesQuoteAShortPrefix(t *testing.T) {
+	reg := codecRegistry(t)
+	long := strings.Repeat("p", 32<<10)
+	r := handleRule(t, reg, `{"kind":"message","pattern":"`+long+`","id":1}`)
+	want := fmt.Sprintf(`no message handler for pattern "%s"… (%d bytes)`, long[:64], len(long))
+	if r.code != msregistry.CodeNotFound || r.message != want || r.pattern != "" || r.id != "1" {
+		t.Errorf("reply %+v, want not_found %q without the pattern", r, want)
+	}
+	escaped := strings.Repeat("\x01", 100)
+	r = handleRule(t, reg, `{"kind":"`+strings.ReplaceAll(escaped, "\x01", `\u0001`)+`","pattern":"echo"}`)
+	if r.code != msregistry.CodeInvalidFrame || len(r.message) > 200 || !strings.Contains(r.message, `"\x01\x01`) || !strings.Contains(r.message, "(100 bytes)") {
+		t.Errorf("reply %+v, want a message quoting a short prefix of the kind", r)
+	}
+}
+
+func TestErrorFrameLeavesOutLongPatterns(t *testing.T) {
+	e := msregistry.NewError("c", "m")
+	for _, tt := range []struct {
+		pattern string
+		want    bool
+	}{{"p", true}, {strings.Repeat("p", 256), true}, {strings.Repeat("p", 257), false}} {
+		var r reply
+		if err := json.Unmarshal(msregistry.AppendError(nil, tt.pattern, nil, e), &r); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Pattern != nil; got != tt.want {
+			t.Errorf("pattern of %d bytes echoed = %v, want %v", len(tt.pattern), got, tt.want)
+		}
 	}
 }

@@ -299,11 +299,11 @@ func (r *Registry) notFound(k Kind, pattern string) *Error {
 	t := r.table.Load()
 	switch {
 	case k == KindMessage && len(t.events[pattern]) > 0:
-		return NewError(CodeNotFound, fmt.Sprintf("no message handler for pattern %q; it is an event pattern, send it with kind \"event\"", pattern))
+		return NewError(CodeNotFound, fmt.Sprintf("no message handler for pattern %s; it is an event pattern, send it with kind \"event\"", quotePrefix(pattern)))
 	case k == KindEvent && t.messages[pattern] != nil:
-		return NewError(CodeNotFound, fmt.Sprintf("no event handler for pattern %q; it is a message pattern, send it with kind \"message\"", pattern))
+		return NewError(CodeNotFound, fmt.Sprintf("no event handler for pattern %s; it is a message pattern, send it with kind \"message\"", quotePrefix(pattern)))
 	}
-	return NewError(CodeNotFound, fmt.Sprintf("no %s handler for pattern %q", k, pattern))
+	return NewError(CodeNotFound, fmt.Sprintf("no %s handler for pattern %s", k, quotePrefix(pattern)))
 }
 
 // handlerContext builds the context a handler runs with.
