@@ -47,8 +47,15 @@ type moduleIn struct {
 	Own           ownGateway             `optional:"true"`
 	Logger        *zap.Logger            `optional:"true"`
 	Authenticator identity.Authenticator `optional:"true"`
+	Observers     GatewayObservers       `optional:"true"`
 	Resolver      resolverIn
 }
+
+// GatewayObservers returns the wsgateway.Observer of the gateway at path.
+// When the graph holds one (fxforge/fxmetrics provides it), every
+// WebSocketModule's server gets the Observer for its path, unless
+// WithConfig sets Config.Observer.
+type GatewayObservers func(path string) wsgateway.Observer
 
 // WebSocketModule mounts a gateway at path on the HTTPServer ("events"
 // becomes "/events"; "" and "/" mean "/ws"). It serves the app's default
@@ -95,6 +102,9 @@ func WebSocketModule(path string, opts ...ModuleOption) fx.Option {
 		}
 		if cfg.Authenticator == nil {
 			cfg.Authenticator = in.Authenticator
+		}
+		if cfg.Observer == nil && in.Observers != nil {
+			cfg.Observer = in.Observers(cfg.Path)
 		}
 		srv := wsgateway.NewServer(gw, cfg)
 		return route{pattern: srv.Path(), handler: srv, describe: "WebSocket gateway", wsPath: srv.Path(), shutdown: srv.Shutdown}, nil

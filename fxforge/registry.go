@@ -9,20 +9,22 @@ import (
 
 type registryIn struct {
 	fx.In
-	Logger   *zap.Logger `optional:"true"`
+	Logger   *zap.Logger         `optional:"true"`
+	Observer msregistry.Observer `optional:"true"`
 	Resolver resolverIn
 }
 
 // Microservices provides the app's *msregistry.Registry, with the app's
 // logger and with every type registered through Provide resolvable from
-// handler contexts.
+// handler contexts. An msregistry.Observer in the graph (fxforge/fxmetrics
+// provides one) observes every call.
 func Microservices() fx.Option {
 	return fx.Provide(func(in registryIn) *msregistry.Registry {
 		log := in.Logger
 		if log == nil {
 			log = zap.NewNop()
 		}
-		return msregistry.New(msregistry.WithLogger(log.Named("ms")), msregistry.WithResolver(in.Resolver.resolver()))
+		return msregistry.New(msregistry.WithLogger(log.Named("ms")), msregistry.WithResolver(in.Resolver.resolver()), msregistry.WithObserver(in.Observer))
 	})
 }
 
