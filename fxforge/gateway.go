@@ -107,7 +107,7 @@ func WebSocketModule(path string, opts ...ModuleOption) fx.Option {
 			cfg.Observer = in.Observers(cfg.Path)
 		}
 		srv := wsgateway.NewServer(gw, cfg)
-		return route{pattern: srv.Path(), handler: srv, describe: "WebSocket gateway", wsPath: srv.Path(), shutdown: srv.Shutdown}, nil
+		return route{pattern: srv.Path(), handler: srv, describe: "WebSocket gateway", wsPath: srv.Path(), open: srv.Len, shutdown: srv.Shutdown}, nil
 	}
 	return fx.Module("fxforge.WebSocketModule "+path,
 		append(own, fx.Provide(fx.Annotate(provide, fx.ResultTags(routeGroup))))...)
