@@ -2,6 +2,7 @@ package fxmetrics_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/fx"
 
 	"github.com/fxforge/fxforge/fxforge"
@@ -139,22 +141,30 @@ func TestMetricsCountWhatTheAppDid(t *testing.T) {
 		{"fxforge_ms_unknown_pattern_total", []string{"kind=event", "transport=websocket"}, 1},
 		{"shop_orders_placed_total", nil, 2},
 	}
-	// Events and closes finish after their frames were answered, so wait
-	// for the figures to settle.
-	eventually(t, "every series to reach its value", func() bool {
-		families, _ := scrape(t, base+"/metrics")
+	// mismatches lists the series of a scrape that do not have their value.
+	mismatches := func(families map[string]*dto.MetricFamily) []string {
+		var out []string
 		for _, w := range want {
 			if v, ok := value(families, w.name, w.labels...); !ok || v != w.value {
-				return false
+				out = append(out, fmt.Sprintf("%s%v = %v (present %v), want %v", w.name, w.labels, v, ok, w.value))
 			}
 		}
-		return true
-	})
-	families, text := scrape(t, base+"/metrics")
-	for _, w := range want {
-		if v, ok := value(families, w.name, w.labels...); !ok || v != w.value {
-			t.Errorf("%s%v = %v (present %v), want %v", w.name, w.labels, v, ok, w.value)
+		return out
+	}
+	// Events and closes finish after their frames were answered, so wait
+	// for the figures to settle; report the last scrape's mismatches.
+	var families map[string]*dto.MetricFamily
+	var text string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		families, text = scrape(t, base+"/metrics")
+		if len(mismatches(families)) == 0 || time.Now().After(deadline) {
+			break
 		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, m := range mismatches(families) {
+		t.Error(m)
 	}
 	if v, ok := value(families, "fxforge_ws_messages_sent_total", "path=/slow"); !ok || v < 1 {
 		t.Errorf("fxforge_ws_messages_sent_total{path=/slow} = %v, want at least 1", v)

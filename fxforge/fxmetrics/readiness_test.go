@@ -40,6 +40,19 @@ func (g *holdingGateway) OnConnect(ctx *wsgateway.Context, conn *wsgateway.Conn)
 	return nil
 }
 
+// connectCounted opens a WebSocket to base+"/ws", waits until the metrics
+// at probes count it, and returns the close code the client will see.
+func connectCounted(t *testing.T, base, probes string) <-chan websocket.StatusCode {
+	t.Helper()
+	closed := readUntilClosed(dial(t, base, "/ws"))
+	eventually(t, "the connection to be counted", func() bool {
+		families, _ := scrape(t, probes+"/metrics")
+		v, _ := value(families, "fxforge_ws_connections", "path=/ws")
+		return v == 1
+	})
+	return closed
+}
+
 // readUntilClosed reads c until it ends and sends the close code.
 func readUntilClosed(c *websocket.Conn) <-chan websocket.StatusCode {
 	code := make(chan websocket.StatusCode, 1)
@@ -156,13 +169,7 @@ func TestReadyzIs503DuringGracefulStopWhileAWebSocketIsOpen(t *testing.T) {
 			}
 			app, base := startApp(t, opts...)
 			probes := probeURL(appSrv, own)
-			c := dial(t, base, "/ws")
-			closed := readUntilClosed(c)
-			eventually(t, "the connection to be counted", func() bool {
-				families, _ := scrape(t, probes+"/metrics")
-				v, _ := value(families, "fxforge_ws_connections", "path=/ws")
-				return v == 1
-			})
+			closed := connectCounted(t, base, probes)
 
 			stopped := make(chan error, 1)
 			go func() {
@@ -225,13 +232,7 @@ func TestDrainDelayHoldsTheStopAfterReadyzTurns503(t *testing.T) {
 		fxforge.WebSocketModule("/ws"),
 		fxmetrics.Metrics(fxmetrics.DrainDelay(delay)),
 	)
-	c := dial(t, base, "/ws")
-	closed := readUntilClosed(c)
-	eventually(t, "the connection to be counted", func() bool {
-		families, _ := scrape(t, base+"/metrics")
-		v, _ := value(families, "fxforge_ws_connections", "path=/ws")
-		return v == 1
-	})
+	closed := connectCounted(t, base, base)
 	app.RequireStop()
 	<-closed
 	within(t, "the gateway to see its connection end", gw.closing)
