@@ -317,3 +317,43 @@ func processCPU(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkHandleFrame is the registry's part of an app.info round trip
+// (decode the frame, resolve, run the handler, encode the reply) without
+// an observer and with RegistryMetrics.
+func BenchmarkHandleFrame(b *testing.B) {
+	for _, observed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("metrics=%v", observed), func(b *testing.B) {
+			var opts []msregistry.Option
+			if observed {
+				m, err := fxmetrics.NewRegistryMetrics(prometheus.NewRegistry())
+				if err != nil {
+					b.Fatal(err)
+				}
+				opts = append(opts, msregistry.WithObserver(m))
+			}
+			res := msregistry.NewResolver()
+			msregistry.Register(res, &benchConfig{name: "bench"})
+			reg := msregistry.New(append(opts, msregistry.WithResolver(res))...)
+			err := msregistry.Message(reg, "app.info", func(ctx context.Context, _ struct{}) (benchInfo, error) {
+				cfg, err := msregistry.Resolve[*benchConfig](ctx)
+				if err != nil {
+					return benchInfo{}, err
+				}
+				call, _ := msregistry.CallFrom(ctx)
+				return benchInfo{AppName: cfg.name, Transport: call.Transport}, nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			var buf []byte
+			b.ReportAllocs()
+			cpu := processCPU(b)
+			for b.Loop() {
+				buf, _ = reg.HandleFrame(ctx, "websocket", benchFrame, buf[:0])
+			}
+			b.ReportMetric(float64((processCPU(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
