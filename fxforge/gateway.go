@@ -103,7 +103,14 @@ type moduleIn struct {
 	Logger        *zap.Logger            `optional:"true"`
 	Authenticator identity.Authenticator `optional:"true"`
 	Hub           *wsgateway.Hub         `optional:"true"`
+	Observers     GatewayObservers       `optional:"true"`
 }
+
+// GatewayObservers returns the wsgateway.Observer of the gateway at path.
+// When the graph holds one (fxforge/fxmetrics provides it), every
+// WebSocketModule's server gets the Observer for its path, unless
+// WithConfig sets Config.Observer.
+type GatewayObservers func(path string) wsgateway.Observer
 
 // WebSocketModule mounts a gateway at path on the HTTPServer ("events"
 // becomes "/events"; "" and "/" mean "/ws"). It serves the app's default
@@ -176,7 +183,10 @@ func moduleRoute(path string) func(in moduleIn) (routeOut, error) {
 		if cfg.Hub == nil {
 			cfg.Hub = in.Hub
 		}
+		if cfg.Observer == nil && in.Observers != nil {
+			cfg.Observer = in.Observers(cfg.Path)
+		}
 		srv := wsgateway.NewServer(gw, cfg)
-		return routeOut{Route: route{pattern: srv.Path(), handler: srv, describe: "WebSocket gateway", wsPath: srv.Path(), shutdown: srv.Shutdown}}, nil
+		return routeOut{Route: route{pattern: srv.Path(), handler: srv, describe: "WebSocket gateway", wsPath: srv.Path(), open: srv.Len, shutdown: srv.Shutdown}}, nil
 	}
 }

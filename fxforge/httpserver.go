@@ -54,6 +54,8 @@ type route struct {
 	describe string // how the route is logged, e.g. "WebSocket gateway"
 	wsPath   string // for a gateway, the path clients connect to
 	shutdown func(context.Context) error
+	// open returns a gateway's open connections, for the shutdown log.
+	open func() int
 }
 
 // shutdowner is implemented by handlers that hold connections of their own,
@@ -192,6 +194,13 @@ func (s *Server) start(context.Context) error {
 }
 
 func (s *Server) stop(ctx context.Context) error {
+	start, open := time.Now(), 0
+	for _, r := range s.routes {
+		if r.open != nil {
+			open += r.open()
+		}
+	}
+	s.log.Info("HTTP server shutting down", zap.Int("connections", open))
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.shutdownTimeout)
@@ -212,6 +221,7 @@ func (s *Server) stop(ctx context.Context) error {
 	if err := <-s.serveCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("fxforge: HTTP server: %w", err))
 	}
-	s.log.Info("HTTP server stopped", zap.String("addr", s.Addr().String()))
+	s.log.Info("HTTP server stopped", zap.String("addr", s.Addr().String()),
+		zap.Int("connections_closed", open), zap.Duration("duration", time.Since(start)))
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
@@ -53,7 +54,13 @@ func Logger(opts ...LoggerOption) fx.Option {
 	)
 }
 
-func (c loggerOptions) build() (*zap.Logger, error) {
+func (c loggerOptions) build() (*zap.Logger, error) { return c.buildTo(zapcore.Lock(os.Stderr)) }
+
+// buildTo builds the logger writing to out: JSON with ISO 8601 timestamps
+// in production, sampled as zap's production preset does; the colored
+// console otherwise. Either way, control characters that clients put into
+// logged text are escaped (see escapingEncoder).
+func (c loggerOptions) buildTo(out zapcore.WriteSyncer) (*zap.Logger, error) {
 	name, text := "LOG_LEVEL", os.Getenv("LOG_LEVEL")
 	if c.level != nil {
 		name, text = "fxforge.LogLevel", *c.level
@@ -68,18 +75,22 @@ func (c loggerOptions) build() (*zap.Logger, error) {
 	if c.production != nil {
 		production = *c.production
 	}
-	var zc zap.Config
+	opts := []zap.Option{zap.ErrorOutput(out), zap.AddCaller()}
+	var enc zapcore.Encoder
 	if production {
-		zc = zap.NewProductionConfig()
+		ec := zap.NewProductionEncoderConfig()
+		ec.EncodeTime = zapcore.ISO8601TimeEncoder
+		enc = zapcore.NewJSONEncoder(ec)
+		opts = append(opts, zap.AddStacktrace(zapcore.ErrorLevel))
 	} else {
-		zc = zap.NewDevelopmentConfig()
-		zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
-		zc.DisableStacktrace = true
+		ec := zap.NewDevelopmentEncoderConfig()
+		ec.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		enc = zapcore.NewConsoleEncoder(ec)
+		opts = append(opts, zap.Development())
 	}
-	zc.Level = zap.NewAtomicLevelAt(level)
-	log, err := zc.Build()
-	if err != nil {
-		return nil, fmt.Errorf("fxforge: build logger: %w", err)
+	core := zapcore.NewCore(&escapingEncoder{Encoder: enc, console: !production}, out, zap.NewAtomicLevelAt(level))
+	if production {
+		core = zapcore.NewSamplerWithOptions(core, time.Second, 100, 100)
 	}
-	return log, nil
+	return zap.New(core, opts...), nil
 }

@@ -39,7 +39,8 @@ func fillRegistryResolver(rr registryResolver, in resolvablesIn) error {
 
 type registryIn struct {
 	fx.In
-	Logger   *zap.Logger `optional:"true"`
+	Logger   *zap.Logger         `optional:"true"`
+	Observer msregistry.Observer `optional:"true"`
 	Resolver registryResolver
 }
 
@@ -48,14 +49,15 @@ func newRegistry(in registryIn) *msregistry.Registry {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return msregistry.New(msregistry.WithLogger(log.Named("ms")), msregistry.WithResolver(in.Resolver.res.r))
+	return msregistry.New(msregistry.WithLogger(log.Named("ms")), msregistry.WithResolver(in.Resolver.res.r), msregistry.WithObserver(in.Observer))
 }
 
 // Microservices provides the app's *msregistry.Registry, with the app's
 // logger and the app's resolver, so every type made resolvable with Provide
 // or Resolvable resolves in handler contexts, including contexts that carry
 // no resolver of their own. Gateways that serve only some of its patterns
-// take a view of it with Registry.Subset.
+// take a view of it with Registry.Subset. An msregistry.Observer in the
+// graph (fxforge/fxmetrics provides one) observes every call.
 func Microservices() fx.Option {
 	return fx.Module("fxforge.Microservices",
 		fx.Provide(fx.Private, newRegistryResolver),

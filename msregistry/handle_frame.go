@@ -30,7 +30,7 @@ func (r *Registry) HandleFrame(ctx context.Context, transport string, data []byt
 	if w.kind == KindEvent {
 		hs := t.events[string(w.pattern)]
 		if len(hs) == 0 {
-			return AppendError(dst, string(w.pattern), w.id, r.notFound(KindEvent, string(w.pattern))), true
+			return AppendError(dst, string(w.pattern), w.id, r.notFound(KindEvent, transport, string(w.pattern))), true
 		}
 		if err := r.Emit(ctx, Incoming{Transport: transport, Pattern: hs[0].pattern, Payload: w.payload, Metadata: w.metadata}); err != nil {
 			return AppendError(dst, hs[0].pattern, w.id, asError(err)), true
@@ -39,7 +39,7 @@ func (r *Registry) HandleFrame(ctx context.Context, transport string, data []byt
 	}
 	e := t.messages[string(w.pattern)]
 	if e == nil {
-		return AppendError(dst, string(w.pattern), w.id, r.notFound(KindMessage, string(w.pattern))), true
+		return AppendError(dst, string(w.pattern), w.id, r.notFound(KindMessage, transport, string(w.pattern))), true
 	}
 	start := len(dst)
 	dst = appendResponseHead(dst, e.pattern, w.id)

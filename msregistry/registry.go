@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -32,6 +33,7 @@ var ErrEmptyPattern = errors.New("empty pattern")
 type Registry struct {
 	log      *zap.Logger
 	resolver *Resolver
+	obs      Observer // nil: unobserved
 
 	mu    sync.Mutex // serialises registrations
 	table atomic.Pointer[table]
@@ -181,7 +183,7 @@ type Incoming struct {
 func (r *Registry) Call(ctx context.Context, in Incoming) (json.RawMessage, error) {
 	e := r.table.Load().messages[in.Pattern]
 	if e == nil {
-		return nil, r.notFound(KindMessage, in.Pattern)
+		return nil, r.notFound(KindMessage, in.Transport, in.Pattern)
 	}
 	enc := r.getEncoder()
 	out, err := r.invoke(ctx, e, in.Transport, in.Payload, in.Metadata, enc, enc.scratch[:0])
@@ -208,13 +210,21 @@ func (r *Registry) Call(ctx context.Context, in Incoming) (json.RawMessage, erro
 func (r *Registry) Emit(ctx context.Context, in Incoming) error {
 	hs := r.table.Load().events[in.Pattern]
 	if len(hs) == 0 {
-		return r.notFound(KindEvent, in.Pattern)
+		return r.notFound(KindEvent, in.Transport, in.Pattern)
 	}
 	cctx := r.handlerContext(ctx, in.Transport, hs[0].pattern, KindEvent, in.Metadata)
+	var failure error
+	if r.obs != nil {
+		defer r.observe(cctx, time.Now(), &failure)
+	}
 	var first *Error
 	for _, h := range hs {
-		if perr := r.runEvent(cctx, h, in.Payload); perr != nil && first == nil {
+		perr, err := r.runEvent(cctx, h, in.Payload)
+		if perr != nil && first == nil {
 			first = perr
+		}
+		if err != nil && failure == nil {
+			failure = err
 		}
 	}
 	if first != nil {
@@ -223,29 +233,34 @@ func (r *Registry) Emit(ctx context.Context, in Incoming) error {
 	return nil
 }
 
-// runEvent runs one event handler, logging its failure; it returns the
-// payload error when the payload did not decode.
-func (r *Registry) runEvent(ctx context.Context, h *eventEntry, payload json.RawMessage) (perr *Error) {
+// runEvent runs one event handler, logging its failure. It returns the
+// payload error when the payload did not decode, and in err any failure:
+// that payload error, the handler's error or its panic.
+func (r *Registry) runEvent(ctx context.Context, h *eventEntry, payload json.RawMessage) (perr *Error, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.logPanic(ctx, p)
+			err = errInternal()
 		}
 	}()
-	perr, err := h.fn(ctx, payload)
+	perr, err = h.fn(ctx, payload)
 	if perr != nil {
 		r.log.Debug("event not dispatched", r.fields(ctx, zap.Error(perr))...)
-		return perr
+		return perr, perr
 	}
 	if err != nil {
 		r.log.Error("event handler failed", r.fields(ctx, zap.Error(err))...)
 	}
-	return nil
+	return nil, err
 }
 
 // invoke runs the message handler e, appending its JSON result to dst. Any
 // error it returns is an *Error fit for the client.
 func (r *Registry) invoke(ctx context.Context, e *messageEntry, transport string, payload json.RawMessage, md Metadata, enc *encoder, dst []byte) (out []byte, err error) {
 	cctx := r.handlerContext(ctx, transport, e.pattern, KindMessage, md)
+	if r.obs != nil {
+		defer r.observe(cctx, time.Now(), &err)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			r.logPanic(cctx, p)
@@ -292,7 +307,10 @@ func (r *Registry) fields(ctx context.Context, extra ...zap.Field) []zap.Field {
 	return append(fs, extra...)
 }
 
-func (r *Registry) notFound(k Kind, pattern string) *Error {
+func (r *Registry) notFound(k Kind, transport, pattern string) *Error {
+	if r.obs != nil {
+		r.obs.Unknown(k, transport)
+	}
 	if pattern == "" {
 		return NewError(CodeNotFound, "no "+k.String()+" handler for an empty pattern")
 	}

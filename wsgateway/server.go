@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/logtext"
 )
 
 // Server serves one gateway: it checks, authenticates and upgrades requests,
@@ -95,20 +96,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r, err := identity.Check(r, s.cfg.Authenticator, s.cfg.Guards...)
 	if err != nil {
-		if identity.StatusCode(err) == http.StatusInternalServerError {
+		if status := identity.StatusCode(err); status == http.StatusInternalServerError {
 			s.log.Error("authenticator failed", zap.String("request_id", reqID), zap.Error(err))
+		} else {
+			s.log.Info("upgrade refused", zap.String("request_id", reqID), zap.Int("status", status), zap.String("reason", logtext.Escape(err.Error())))
 		}
 		identity.Refuse(w, r, err)
 		return
 	}
 	if !s.begin() {
+		s.log.Info("upgrade refused", zap.String("request_id", reqID), zap.Int("status", http.StatusServiceUnavailable), zap.String("reason", "server is shutting down"))
 		identity.WriteError(w, r, http.StatusServiceUnavailable, "server is shutting down; reconnect later")
 		return
 	}
 	if n := s.active.Add(1); s.cfg.MaxConnections > 0 && n > int64(s.cfg.MaxConnections) {
 		s.active.Add(-1)
 		s.wg.Done()
-		s.log.Warn("upgrade refused: connection limit reached", zap.String("request_id", reqID), zap.Int("max_connections", s.cfg.MaxConnections))
+		s.log.Info("upgrade refused", zap.String("request_id", reqID), zap.Int("status", http.StatusServiceUnavailable), zap.String("reason", "connection limit reached"), zap.Int("max_connections", s.cfg.MaxConnections))
 		identity.WriteError(w, r, http.StatusServiceUnavailable,
 			fmt.Sprintf("connection limit (%d) reached; retry later", s.cfg.MaxConnections))
 		return
@@ -141,7 +145,7 @@ func (s *Server) refuseHandshake(w http.ResponseWriter, r *http.Request, reqID s
 	if status == http.StatusForbidden && r.Header.Get("Origin") != "" {
 		msg = fmt.Sprintf("origin %q is not allowed; add its host to Config.OriginPatterns to allow it", r.Header.Get("Origin"))
 	}
-	s.log.Info("upgrade refused", zap.String("request_id", reqID), zap.Int("status", status), zap.String("reason", msg))
+	s.log.Info("upgrade refused", zap.String("request_id", reqID), zap.Int("status", status), zap.String("reason", logtext.Escape(msg)))
 	identity.WriteError(w, r, status, msg)
 }
 
