@@ -24,6 +24,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/fxforge/fxforge/fxforge"
+	"github.com/fxforge/fxforge/fxforge/fxmetrics"
 	"github.com/fxforge/fxforge/wsgateway/webclient"
 )
 
@@ -56,5 +57,6 @@ func App(addr string) fx.Option {
 			})
 		}),
 		fxforge.Route("GET /fxforge-client.js", webclient.Handler),
+		fxmetrics.Module, // /metrics, /healthz and /readyz
 	)
 }

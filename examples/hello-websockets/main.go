@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/fxforge"
+	"github.com/fxforge/fxforge/fxforge/fxmetrics"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -109,6 +110,7 @@ var App = fx.Options(
 	fxforge.Patterns(registerPatterns),  // message and event handlers, registered from the graph
 	fxforge.Gateway(NewEventsGateway),   // a gateway is an fx constructor: constructor injection
 	fxforge.WebSocketModule("/ws"),      // the upgrade handler for that gateway, at /ws
+	fxmetrics.Module,                    // /metrics, /healthz and /readyz on the same server
 )
 
 func main() {
