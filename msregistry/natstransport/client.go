@@ -52,16 +52,14 @@ func (c *Client) Send(ctx context.Context, pattern string, payload any) (json.Ra
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
-		defer cancel()
-	}
-	msg, err := c.nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: subject, Data: body, Header: h})
+	msg, err := c.request(ctx, &nats.Msg{Subject: subject, Data: body, Header: h})
 	if err != nil {
 		return nil, c.requestError(ctx, pattern, subject, err)
 	}
-	r := decodeReply(msg.Data)
+	r, err := decodeReply(msg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("natstransport: send %q: %w (starts %q); is something other than a NestJS-style service answering on subject %q?", pattern, err, prefix(msg.Data), subject)
+	}
 	if r.err != nil {
 		return nil, &RemoteError{Pattern: pattern, Err: remoteError(r.err), Raw: r.err}
 	}
@@ -88,6 +86,20 @@ func (c *Client) Emit(ctx context.Context, pattern string, payload any) error {
 		return fmt.Errorf("natstransport: emit %q: %w", pattern, err)
 	}
 	return nil
+}
+
+// request sends req and waits for the reply until ctx's deadline, or for
+// the client's Timeout when ctx has none.
+func (c *Client) request(ctx context.Context, req *nats.Msg) (*nats.Msg, error) {
+	if _, ok := ctx.Deadline(); ok {
+		return c.nc.RequestMsgWithContext(ctx, req)
+	}
+	if ctx.Done() == nil { // never cancelled: nats.go's own timer does
+		return c.nc.RequestMsg(req, c.cfg.timeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+	defer cancel()
+	return c.nc.RequestMsgWithContext(ctx, req)
 }
 
 // packet returns the subject and the encoded packet of a call; id is empty

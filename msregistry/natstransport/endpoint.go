@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 )
 
@@ -19,6 +20,12 @@ type endpoint struct {
 	subject string
 	message bool
 	event   bool
+
+	sub *nats.Subscription
+
+	rmu     sync.Mutex
+	readers int // goroutines reading sub
+	idle    int // of them, those waiting for a message
 
 	mu             sync.Mutex
 	requests       int
@@ -38,6 +45,46 @@ func (e *endpoint) kind() string {
 	default:
 		return "event"
 	}
+}
+
+// idleReaders is how many readers wait on a quiet subscription: two, so
+// that one call at a time never starts a goroutine.
+const idleReaders = 2
+
+// startReaders returns how many readers to start with, at most max.
+func (e *endpoint) startReaders(max int) int {
+	n := min(idleReaders, max)
+	e.rmu.Lock()
+	e.readers, e.idle = n, n
+	e.rmu.Unlock()
+	return n
+}
+
+// take marks a waiting reader busy. It reports whether one more reader
+// should start because none is left waiting and fewer than max exist.
+func (e *endpoint) take(max int) bool {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	e.idle--
+	if e.idle > 0 || e.readers >= max {
+		return false
+	}
+	e.readers++
+	e.idle++
+	return true
+}
+
+// release marks a busy reader waiting again. It reports false, and counts
+// the reader out, when enough readers already wait.
+func (e *endpoint) release() bool {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	if e.idle >= idleReaders {
+		e.readers--
+		return false
+	}
+	e.idle++
+	return true
 }
 
 // record adds one handled message to the endpoint's stats.

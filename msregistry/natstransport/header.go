@@ -75,13 +75,13 @@ func checkHeader(k, v string) error {
 }
 
 // incomingContext returns the handler's context and metadata for a message
-// with headers h: the request id (the caller's when valid, else a fresh
-// one), the identity when trust is set, and every other header as
-// metadata (its first value).
-func incomingContext(ctx context.Context, h nats.Header, trust bool) (context.Context, msregistry.Metadata, *msregistry.Error) {
+// with headers h and packet id: the request id (the caller's when valid,
+// else the packet id when it is a valid one, else a fresh one), the identity
+// when trust is set, and every other header as metadata (its first value).
+func incomingContext(ctx context.Context, h nats.Header, id []byte, trust bool) (context.Context, msregistry.Metadata, *msregistry.Error) {
 	rid := h.Get(identity.HeaderRequestID)
 	if !identity.ValidRequestID(rid) {
-		rid = identity.NewRequestID()
+		rid = packetRequestID(id)
 	}
 	ctx = identity.WithRequestID(ctx, rid)
 	var md msregistry.Metadata
@@ -102,4 +102,16 @@ func incomingContext(ctx context.Context, h nats.Header, trust bool) (context.Co
 		ctx = identity.WithIdentity(ctx, &id)
 	}
 	return ctx, md, nil
+}
+
+// packetRequestID returns the packet id as a request id when it is a JSON
+// string that is a valid request id (NestJS and Client ids are), else a
+// fresh request id.
+func packetRequestID(id []byte) string {
+	if len(id) > 2 && id[0] == '"' && id[len(id)-1] == '"' {
+		if s := string(id[1 : len(id)-1]); identity.ValidRequestID(s) {
+			return s
+		}
+	}
+	return identity.NewRequestID()
 }

@@ -13,8 +13,9 @@ const (
 	DefaultName = "fxforge"
 	// DefaultVersion is the service version discovery reports.
 	DefaultVersion = "0.0.0"
-	// DefaultMaxInFlight bounds the calls a Server runs at once.
-	DefaultMaxInFlight = 1024
+	// DefaultMaxInFlight bounds the calls a Server runs at once for one
+	// subject.
+	DefaultMaxInFlight = 256
 )
 
 // DefaultTimeout is how long Client.Send waits for a reply when the context
@@ -50,9 +51,10 @@ func Description(d string) ServerOption { return func(c *serverConfig) { c.descr
 // groups each get every message and event.
 func QueueGroup(name string) ServerOption { return func(c *serverConfig) { c.queueGroup = name } }
 
-// MaxInFlight bounds how many calls a Server runs at once (default
-// DefaultMaxInFlight); further messages wait in the subscription until a
-// call ends.
+// MaxInFlight bounds how many calls a Server runs at once for each subject
+// (default DefaultMaxInFlight); further messages wait in the subscription
+// until a call ends. 1 serves each subject's messages one at a time, in
+// order.
 func MaxInFlight(n int) ServerOption { return func(c *serverConfig) { c.maxInFlight = n } }
 
 // TrustIdentity makes the Server take the caller's identity from the

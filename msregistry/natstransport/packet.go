@@ -3,7 +3,11 @@ package natstransport
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/fxforge/fxforge/msregistry"
 )
@@ -29,9 +33,9 @@ func appendRequest(dst, pattern, data []byte, id string) []byte {
 // incoming is a request or event packet as the server read it. Each field
 // is nil when the key was absent and the JSON text (maybe null) otherwise.
 type incoming struct {
-	Pattern json.RawMessage `json:"pattern"`
-	Data    json.RawMessage `json:"data"`
-	ID      json.RawMessage `json:"id"`
+	Pattern jsontext.Value `json:"pattern"`
+	Data    jsontext.Value `json:"data"`
+	ID      jsontext.Value `json:"id"`
 }
 
 // maxQuoted bounds how much of a malformed message an error quotes.
@@ -40,21 +44,22 @@ const maxQuoted = 64
 // decodeIncoming reads a request or event packet. A body that is not a
 // JSON object, or an object with neither pattern nor data, is a foreign
 // message (NestJS calls it external): all of it is the data. An empty body
-// is a foreign message with null data. Every error is an *msregistry.Error
-// with CodeInvalidFrame.
+// is a foreign message with null data. Names are matched exactly, and an
+// object that repeats a name is malformed. Every error is an
+// *msregistry.Error with CodeInvalidFrame.
 func decodeIncoming(body []byte) (incoming, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return incoming{}, nil
 	}
 	if trimmed[0] != '{' {
-		if !json.Valid(trimmed) {
+		if !jsontext.Value(trimmed).IsValid() {
 			return incoming{}, malformed(body, nil)
 		}
 		return incoming{Data: trimmed}, nil
 	}
 	var in incoming
-	if err := json.Unmarshal(trimmed, &in); err != nil {
+	if err := jsonv2.Unmarshal(trimmed, &in); err != nil {
 		return incoming{}, malformed(body, err)
 	}
 	if in.Pattern == nil && in.Data == nil {
@@ -63,11 +68,16 @@ func decodeIncoming(body []byte) (incoming, error) {
 	return in, nil
 }
 
-func malformed(body []byte, err error) *msregistry.Error {
-	q := body
-	if len(q) > maxQuoted {
-		q = q[:maxQuoted]
+// prefix returns at most maxQuoted bytes of b, for error messages.
+func prefix(b []byte) []byte {
+	if len(b) > maxQuoted {
+		return b[:maxQuoted]
 	}
+	return b
+}
+
+func malformed(body []byte, err error) *msregistry.Error {
+	q := prefix(body)
 	msg := fmt.Sprintf("message is not valid JSON (starts %q); send a NestJS packet such as {\"pattern\":\"app.info\",\"data\":null,\"id\":\"1\"}", q)
 	if err != nil {
 		msg = fmt.Sprintf("message is not a valid packet: %v (starts %q); send a NestJS packet such as {\"pattern\":\"app.info\",\"data\":null,\"id\":\"1\"}", err, q)
@@ -112,34 +122,40 @@ func appendReplyID(dst, id []byte) []byte {
 	return dst
 }
 
-// envelopeKeys are the only keys a NestJS reply carries.
-var envelopeKeys = map[string]bool{"id": true, "err": true, "response": true, "isDisposed": true, "status": true}
+// envelope is a reply packet: NestJS's replies carry these names only.
+type envelope struct {
+	ID         jsontext.Value `json:"id"`
+	Response   jsontext.Value `json:"response"`
+	Err        jsontext.Value `json:"err"`
+	IsDisposed jsontext.Value `json:"isDisposed"`
+	Status     jsontext.Value `json:"status"`
+}
 
 // reply is a decoded reply packet.
 type reply struct {
-	id       json.RawMessage
 	response json.RawMessage
 	err      json.RawMessage // nil unless the reply is an error
 }
 
+// errReplyNotJSON is returned by decodeReply for a body that is not JSON.
+var errReplyNotJSON = errors.New("the reply is not valid JSON")
+
 // decodeReply reads a reply. As in NestJS, a body that is not an object, or
-// an object with keys beyond the envelope's, is a foreign reply: all of it
+// an object with names beyond the envelope's, is a foreign reply: all of it
 // is the response.
-func decodeReply(body []byte) reply {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
-		return reply{response: body}
-	}
-	for k := range m {
-		if !envelopeKeys[k] {
-			return reply{response: body}
+func decodeReply(body []byte) (reply, error) {
+	var env envelope
+	if err := jsonv2.Unmarshal(body, &env, jsonv2.RejectUnknownMembers(true)); err != nil {
+		if !jsontext.Value(body).IsValid() {
+			return reply{}, errReplyNotJSON
 		}
+		return reply{response: body}, nil
 	}
-	r := reply{id: m["id"], response: m["response"]}
-	if e := m["err"]; e != nil && !falsy(e) {
-		r.err = e
+	r := reply{response: json.RawMessage(env.Response)}
+	if env.Err != nil && !falsy(json.RawMessage(env.Err)) {
+		r.err = json.RawMessage(env.Err)
 	}
-	return r
+	return r, nil
 }
 
 // falsy reports whether the JSON value v is false in JavaScript: null,

@@ -68,6 +68,10 @@ func decodePattern(pattern string) (any, error) {
 // packet: a JSON string, or the compacted object of an object pattern.
 func patternJSON(pattern string) ([]byte, error) {
 	if !isObjectPattern(pattern) {
+		if plainString(pattern) {
+			b := make([]byte, 0, len(pattern)+2)
+			return append(append(append(b, '"'), pattern...), '"'), nil
+		}
 		return json.Marshal(pattern)
 	}
 	var buf bytes.Buffer
@@ -75,6 +79,19 @@ func patternJSON(pattern string) ([]byte, error) {
 		return nil, fmt.Errorf("natstransport: object pattern %q is not valid JSON: %w", pattern, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// plainString reports whether s can be quoted as JSON as it is: printable
+// ASCII without quotes, backslashes or the characters encoding/json escapes
+// for HTML.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c >= utf8.RuneSelf, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // writeRoute writes v as NestJS's transformPatternToRoute does.

@@ -2,6 +2,7 @@ package natstransport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -41,14 +42,12 @@ type Server struct {
 	subs      []*nats.Subscription
 	discovery []*nats.Subscription
 
-	sem    chan struct{} // one slot per running call
-	ctx    context.Context
-	cancel context.CancelFunc // cancels every handler context
+	ctx     context.Context    // readers' and handlers' context
+	cancel  context.CancelFunc // ends both
+	readers sync.WaitGroup
 
-	mu       sync.Mutex
-	state    serverState
-	closing  bool // no new calls start
-	inflight sync.WaitGroup
+	mu    sync.Mutex
+	state serverState
 }
 
 type serverState uint8
@@ -80,7 +79,7 @@ func NewServer(nc *nats.Conn, reg *msregistry.Registry, opts ...ServerOption) (*
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		nc: nc, reg: reg, cfg: cfg, log: cfg.log, id: nuid.Next(),
-		sem: make(chan struct{}, cfg.maxInFlight), ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel,
 	}, nil
 }
 
@@ -104,11 +103,12 @@ func (s *Server) Start() error {
 	s.endpoints = eps
 	s.started = time.Now().UTC()
 	for _, ep := range eps {
-		sub, err := s.nc.QueueSubscribe(ep.subject, s.cfg.queueGroup, func(m *nats.Msg) { s.dispatch(ep, m) })
+		sub, err := s.nc.QueueSubscribeSync(ep.subject, s.cfg.queueGroup)
 		if err != nil {
 			s.unsubscribeAll()
 			return fmt.Errorf("natstransport: subscribe pattern %q on subject %q: %w", ep.pattern, ep.subject, err)
 		}
+		ep.sub = sub
 		s.subs = append(s.subs, sub)
 	}
 	if err := s.subscribeDiscovery(); err != nil {
@@ -120,6 +120,12 @@ func (s *Server) Start() error {
 		return fmt.Errorf("natstransport: the NATS server did not confirm the subscriptions within %s: %w", flushTimeout, err)
 	}
 	s.state = stateStarted
+	for _, ep := range eps {
+		for range ep.startReaders(s.cfg.maxInFlight) {
+			s.readers.Add(1)
+			go s.read(ep)
+		}
+	}
 	if len(eps) == 0 {
 		s.log.Warn("the registry has no patterns; register them before the server starts")
 	}
@@ -155,16 +161,12 @@ func (s *Server) Stop(ctx context.Context) error {
 	for _, sub := range s.discovery {
 		_ = sub.Unsubscribe()
 	}
-	err := s.drain(ctx)
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
-	if err != nil {
+	if err := s.drain(ctx); err != nil {
+		s.cancel()
 		return err
 	}
-
 	done := make(chan struct{})
-	go func() { s.inflight.Wait(); close(done) }()
+	go func() { s.readers.Wait(); close(done) }()
 	select {
 	case <-done:
 		s.log.Info("stopped serving patterns on NATS", zap.String("service", s.cfg.name), zap.String("id", s.id))
@@ -175,20 +177,25 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 // drain drains every pattern subscription and waits until each is closed.
-// Without a live connection nothing can arrive or be answered, so it only
-// unsubscribes.
+// Without a live connection nothing can arrive or be answered, so when the
+// connection is down, or goes down meanwhile, it only unsubscribes.
 func (s *Server) drain(ctx context.Context) error {
-	if !s.nc.IsConnected() {
+	lost := s.nc.StatusChanged(nats.DISCONNECTED, nats.RECONNECTING, nats.CLOSED)
+	defer s.nc.RemoveStatusListener(lost)
+	unsubscribe := func() {
 		for _, sub := range s.subs {
 			_ = sub.Unsubscribe()
 		}
+	}
+	if !s.nc.IsConnected() {
+		unsubscribe()
 		return nil
 	}
 	var closed []<-chan nats.SubStatus
 	for _, sub := range s.subs {
 		ch := sub.StatusChanged(nats.SubscriptionClosed)
 		if err := sub.Drain(); err != nil {
-			_ = sub.Unsubscribe() // the connection is closed: nothing more arrives
+			_ = sub.Unsubscribe()
 			continue
 		}
 		closed = append(closed, ch)
@@ -196,38 +203,44 @@ func (s *Server) drain(ctx context.Context) error {
 	for _, ch := range closed {
 		select {
 		case <-ch:
+		case <-lost:
+			unsubscribe()
+			return nil
 		case <-ctx.Done():
-			for _, sub := range s.subs {
-				_ = sub.Unsubscribe()
-			}
+			unsubscribe()
 			return fmt.Errorf("natstransport: subscriptions not drained at the stop deadline: %w", ctx.Err())
 		}
 	}
 	return nil
 }
 
-// dispatch runs on the subscription's goroutine: it waits for a call slot
-// and hands the message to a goroutine of its own.
-func (s *Server) dispatch(ep *endpoint, m *nats.Msg) {
-	s.sem <- struct{}{}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		<-s.sem
-		s.replyError(m, nil, msregistry.NewError(msregistry.CodeUnavailable, "the service is shutting down; retry on another instance"))
-		return
-	}
-	s.inflight.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer func() {
-			<-s.sem
-			s.inflight.Done()
-		}()
+// read is one reader of ep's subscription. It handles each message it
+// takes on its own goroutine, so a fast call costs no hand-off; when it
+// takes a message and no other reader is left waiting, it starts one more
+// (up to MaxInFlight), so a slow call never holds up the next. It ends when
+// the subscription closes, or when enough readers already wait.
+func (s *Server) read(ep *endpoint) {
+	defer s.readers.Done()
+	for {
+		m, err := ep.sub.NextMsgWithContext(s.ctx)
+		if errors.Is(err, nats.ErrSlowConsumer) {
+			s.log.Warn("messages dropped: the service falls behind; raise MaxInFlight or run more instances", zap.String("subject", ep.subject))
+			continue
+		}
+		if err != nil { // the subscription closed, or Stop gave up waiting
+			return
+		}
+		if ep.take(s.cfg.maxInFlight) {
+			s.readers.Add(1)
+			go s.read(ep)
+		}
 		start := time.Now()
-		err := s.handle(ep, m)
+		err = s.handle(ep, m)
 		ep.record(time.Since(start), err)
-	}()
+		if !ep.release() {
+			return
+		}
+	}
 }
 
 // handle serves one message and returns the error it answered or logged,
@@ -245,7 +258,7 @@ func (s *Server) handle(ep *endpoint, m *nats.Msg) error {
 		return err
 	}
 	request := in.ID != nil || m.Reply != ""
-	ctx, md, herr := incomingContext(s.ctx, m.Header, s.cfg.trustIdentity)
+	ctx, md, herr := incomingContext(s.ctx, m.Header, in.ID, s.cfg.trustIdentity)
 	if herr != nil {
 		s.log.Warn("message with a bad identity header", zap.String("subject", m.Subject), zap.Error(herr))
 		if request {
@@ -253,7 +266,7 @@ func (s *Server) handle(ep *endpoint, m *nats.Msg) error {
 		}
 		return herr
 	}
-	call := msregistry.Incoming{Transport: Transport, Pattern: ep.pattern, Payload: in.Data, Metadata: md}
+	call := msregistry.Incoming{Transport: Transport, Pattern: ep.pattern, Payload: json.RawMessage(in.Data), Metadata: md}
 	if !request {
 		if err := s.reg.Emit(ctx, call); err != nil {
 			s.log.Warn("event not handled", zap.String("subject", m.Subject), zap.Error(err))
