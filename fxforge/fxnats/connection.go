@@ -57,7 +57,8 @@ type connOut struct {
 // The connection is made when the app is built, because fx hands the
 // *nats.Conn to constructors: a URL that does not answer fails the app's
 // Start (and Run) with an error that names the URL, where it came from and
-// how to fix it. On stop the connection is drained (subscriptions finish
+// how to fix it. (If a later constructor fails, fx runs no stop hook: the
+// connection, and an embedded server, stay until the process exits.) On stop the connection is drained (subscriptions finish
 // the messages they have, buffered publishes are flushed), then the
 // embedded server, if any, shuts down. Hooks of values built on the
 // connection, such as Microservice's, run first.

@@ -31,6 +31,7 @@ type Option func(*config)
 
 type config struct {
 	url              string
+	embedded         bool
 	name             string
 	reconnectWait    time.Duration
 	reconnectBufSize int
@@ -40,6 +41,10 @@ type config struct {
 // URL sets the NATS server URL (or a comma-separated list of them); it wins
 // over NATS_URL. An empty url means NATS_URL, then the embedded server.
 func URL(url string) Option { return func(c *config) { c.url = url } }
+
+// Embedded starts an embedded server even when NATS_URL is set, for tests
+// and examples that must not reach a real server.
+func Embedded() Option { return func(c *config) { c.embedded = true } }
 
 // Name sets the connection name the NATS server reports for this client
 // (default DefaultName).
@@ -72,6 +77,9 @@ func newConfig(opts []Option) config {
 // embedded server is to be used). NATS_URL is read here, when the app is
 // built, not when the option is made.
 func (c config) source() (url, from string) {
+	if c.embedded {
+		return "", ""
+	}
 	if c.url != "" {
 		return c.url, "fxnats.URL"
 	}
