@@ -2,6 +2,7 @@ package natstransport_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,19 +71,23 @@ func TestDiscoveryAnswersTheMicroProtocol(t *testing.T) {
 	if _, err := client.Send(ctx, "math.sum", "x"); err == nil {
 		t.Fatal("math.sum accepted a string")
 	}
-	var stats micro.Stats
-	request(t, nc, "$SRV.STATS.interop."+srv.ID(), &stats)
-	if stats.Type != micro.StatsResponseType || stats.Started.IsZero() {
-		t.Fatalf("stats %+v", stats)
-	}
-	for _, e := range stats.Endpoints {
-		if e.Name != "math_sum" {
-			continue
+	// Stats are recorded once a handler returns, just after its reply.
+	eventually(t, 10*time.Second, func() error {
+		var stats micro.Stats
+		request(t, nc, "$SRV.STATS.interop."+srv.ID(), &stats)
+		if stats.Type != micro.StatsResponseType || stats.Started.IsZero() {
+			t.Fatalf("stats %+v", stats)
 		}
-		if e.NumRequests != 2 || e.NumErrors != 1 || e.LastError == "" || e.ProcessingTime <= 0 {
-			t.Fatalf("math.sum stats %+v, want 2 requests, 1 error, time spent", e)
+		for _, e := range stats.Endpoints {
+			if e.Name != "math_sum" {
+				continue
+			}
+			if e.NumRequests != 2 || e.NumErrors != 1 || e.LastError == "" || e.ProcessingTime <= 0 {
+				return fmt.Errorf("math.sum stats %+v, want 2 requests, 1 error, time spent", e)
+			}
+			return nil
 		}
-		return
-	}
-	t.Fatalf("no stats for math.sum in %+v", stats.Endpoints)
+		t.Fatalf("no stats for math.sum in %+v", stats.Endpoints)
+		return nil
+	})
 }

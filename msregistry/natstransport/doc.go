@@ -60,9 +60,12 @@
 //
 // Each subscription joins a queue group (the service name unless
 // QueueGroup says otherwise): instances in one group share the messages and
-// the events, each going to one instance. Calls run concurrently, up to
-// MaxInFlight per server. Stop drains the subscriptions, so the messages an
-// instance has received are answered before it goes.
+// the events, each going to one instance. A call is handled on the
+// goroutine that read it; when it runs longer than 100µs another goroutine
+// takes over reading, so a slow call never holds up the next, up to
+// MaxInFlight goroutines per subject (1 serves a subject in order). Stop
+// drains the subscriptions, so the messages an instance has received are
+// answered before it goes.
 //
 // # Discovery
 //

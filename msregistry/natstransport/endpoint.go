@@ -23,9 +23,14 @@ type endpoint struct {
 
 	sub *nats.Subscription
 
+	// One goroutine at a time reads sub and handles what it reads on its
+	// own goroutine; see Server.handleInline.
 	rmu     sync.Mutex
-	readers int // goroutines reading sub
-	idle    int // of them, those waiting for a message
+	running int         // goroutines of this endpoint: the reader and handlers it left
+	inline  bool        // the reader is handling a message: nobody reads
+	episode uint64      // counts messages handled inline
+	armed   uint64      // the episode the handoff timer was set for
+	timer   *time.Timer // hands reading over when a handler is slow
 
 	mu             sync.Mutex
 	requests       int
@@ -47,44 +52,11 @@ func (e *endpoint) kind() string {
 	}
 }
 
-// idleReaders is how many readers wait on a quiet subscription: two, so
-// that one call at a time never starts a goroutine.
-const idleReaders = 2
-
-// startReaders returns how many readers to start with, at most max.
-func (e *endpoint) startReaders(max int) int {
-	n := min(idleReaders, max)
+// exit counts a goroutine of the endpoint out.
+func (e *endpoint) exit() {
 	e.rmu.Lock()
-	e.readers, e.idle = n, n
+	e.running--
 	e.rmu.Unlock()
-	return n
-}
-
-// take marks a waiting reader busy. It reports whether one more reader
-// should start because none is left waiting and fewer than max exist.
-func (e *endpoint) take(max int) bool {
-	e.rmu.Lock()
-	defer e.rmu.Unlock()
-	e.idle--
-	if e.idle > 0 || e.readers >= max {
-		return false
-	}
-	e.readers++
-	e.idle++
-	return true
-}
-
-// release marks a busy reader waiting again. It reports false, and counts
-// the reader out, when enough readers already wait.
-func (e *endpoint) release() bool {
-	e.rmu.Lock()
-	defer e.rmu.Unlock()
-	if e.idle >= idleReaders {
-		e.readers--
-		return false
-	}
-	e.idle++
-	return true
 }
 
 // record adds one handled message to the endpoint's stats.

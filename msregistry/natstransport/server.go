@@ -42,8 +42,8 @@ type Server struct {
 	subs      []*nats.Subscription
 	discovery []*nats.Subscription
 
-	ctx     context.Context    // readers' and handlers' context
-	cancel  context.CancelFunc // ends both
+	ctx     context.Context    // the handlers' context
+	cancel  context.CancelFunc // cancels it when Stop gives up waiting
 	readers sync.WaitGroup
 
 	mu    sync.Mutex
@@ -121,10 +121,9 @@ func (s *Server) Start() error {
 	}
 	s.state = stateStarted
 	for _, ep := range eps {
-		for range ep.startReaders(s.cfg.maxInFlight) {
-			s.readers.Add(1)
-			go s.read(ep)
-		}
+		ep.running = 1
+		s.readers.Add(1)
+		go s.read(ep)
 	}
 	if len(eps) == 0 {
 		s.log.Warn("the registry has no patterns; register them before the server starts")
@@ -214,33 +213,78 @@ func (s *Server) drain(ctx context.Context) error {
 	return nil
 }
 
-// read is one reader of ep's subscription. It handles each message it
-// takes on its own goroutine, so a fast call costs no hand-off; when it
-// takes a message and no other reader is left waiting, it starts one more
-// (up to MaxInFlight), so a slow call never holds up the next. It ends when
-// the subscription closes, or when enough readers already wait.
+// handoffAfter is how long a message may be handled on the reading
+// goroutine before another goroutine takes over reading.
+const handoffAfter = 100 * time.Microsecond
+
+// read reads ep's subscription until it closes, handling each message on
+// this goroutine (see handleInline), or until it hands reading over.
 func (s *Server) read(ep *endpoint) {
 	defer s.readers.Done()
+	defer ep.exit()
 	for {
-		m, err := ep.sub.NextMsgWithContext(s.ctx)
-		if errors.Is(err, nats.ErrSlowConsumer) {
-			s.log.Warn("messages dropped: the service falls behind; raise MaxInFlight or run more instances", zap.String("subject", ep.subject))
-			continue
+		var err error
+		for m, merr := range ep.sub.Msgs() {
+			if merr != nil {
+				err = merr
+				break
+			}
+			if !s.handleInline(ep, m) {
+				return // another goroutine reads now
+			}
 		}
-		if err != nil { // the subscription closed, or Stop gave up waiting
-			return
+		if !errors.Is(err, nats.ErrSlowConsumer) {
+			return // the subscription is closed: drained or unsubscribed
 		}
-		if ep.take(s.cfg.maxInFlight) {
-			s.readers.Add(1)
-			go s.read(ep)
-		}
-		start := time.Now()
-		err = s.handle(ep, m)
-		ep.record(time.Since(start), err)
-		if !ep.release() {
-			return
-		}
+		s.log.Warn("messages dropped: the service falls behind; raise MaxInFlight or run more instances", zap.String("subject", ep.subject))
 	}
+}
+
+// handleInline handles m on the reading goroutine, which saves a goroutine
+// and a wake-up per call, and reports whether this goroutine still reads
+// afterwards. If the handler is still running after handoffAfter, a
+// timer's goroutine takes over reading (up to MaxInFlight goroutines), so a
+// slow call never holds up the next.
+func (s *Server) handleInline(ep *endpoint, m *nats.Msg) bool {
+	ep.rmu.Lock()
+	ep.inline = true
+	ep.episode++
+	mine := ep.episode
+	ep.armed = mine
+	if ep.timer == nil {
+		ep.timer = time.AfterFunc(handoffAfter, func() { s.handoff(ep) })
+	} else {
+		ep.timer.Reset(handoffAfter)
+	}
+	ep.rmu.Unlock()
+
+	start := time.Now()
+	err := s.handle(ep, m)
+	ep.record(time.Since(start), err)
+
+	ep.rmu.Lock()
+	defer ep.rmu.Unlock()
+	if ep.inline && ep.episode == mine {
+		ep.inline = false
+		ep.timer.Stop()
+		return true
+	}
+	return false // handed off; the new reader owns the timer
+}
+
+// handoff runs on the timer's goroutine when a handler is slow: unless the
+// endpoint already runs MaxInFlight goroutines, it becomes the reader.
+func (s *Server) handoff(ep *endpoint) {
+	ep.rmu.Lock()
+	if !ep.inline || ep.armed != ep.episode || ep.running >= s.cfg.maxInFlight {
+		ep.rmu.Unlock()
+		return
+	}
+	ep.inline = false
+	ep.running++
+	ep.rmu.Unlock()
+	s.readers.Add(1) // the slow handler's goroutine still counts, so Stop is not done waiting
+	s.read(ep)
 }
 
 // handle serves one message and returns the error it answered or logged,

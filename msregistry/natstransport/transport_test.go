@@ -463,3 +463,64 @@ func TestStartRefusesPatternsThatCannotBeSubjects(t *testing.T) {
 		})
 	}
 }
+
+func TestASlowCallDoesNotHoldUpTheNext(t *testing.T) {
+	ns := startNATS(t, -1)
+	svc := newService(t)
+	serve(t, connect(t, ns), svc.reg)
+	client := natstransport.NewClient(connect(t, ns))
+	ctx := testCtx(t)
+
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := client.Send(ctx, "slow", nil)
+		slowDone <- err
+	}()
+	<-svc.started
+	// A second call of the same pattern starts while the first still runs.
+	go func() { _, _ = client.Send(ctx, "slow", nil) }()
+	select {
+	case <-svc.started:
+	case <-ctx.Done():
+		t.Fatal("the second call waited for the first")
+	}
+	close(svc.release)
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMaxInFlightOneServesASubjectInOrder(t *testing.T) {
+	ns := startNATS(t, -1)
+	reg := msregistry.New()
+	var mu sync.Mutex
+	var got []int
+	_ = msregistry.Event(reg, "seq", func(_ context.Context, n int) error {
+		mu.Lock()
+		got = append(got, n)
+		mu.Unlock()
+		time.Sleep(200 * time.Microsecond) // slower than the handoff delay
+		return nil
+	})
+	serve(t, connect(t, ns), reg, natstransport.MaxInFlight(1))
+	client := natstransport.NewClient(connect(t, ns))
+	const n = 50
+	for i := range n {
+		if err := client.Emit(testCtx(t), "seq", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) < n {
+			return fmt.Errorf("%d of %d events handled", len(got), n)
+		}
+		return nil
+	})
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("events handled in the order %v", got)
+		}
+	}
+}
