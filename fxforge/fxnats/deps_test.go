@@ -3,7 +3,6 @@ package fxnats_test
 import (
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,7 +11,10 @@ import (
 // wsgateway, msregistry or identity alone links no nats-io module: NATS
 // comes only with fxnats, natstransport and the other NATS subpackages.
 func TestCorePackagesLinkNoNATS(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH: %v", err)
+	}
 	cmd := exec.Command(goBin, "list", "-deps", "./fxforge", "./wsgateway", "./msregistry", "./identity")
 	cmd.Dir = filepath.Join("..", "..") // the module root
 	out, err := cmd.CombinedOutput()
