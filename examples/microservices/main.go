@@ -232,34 +232,25 @@ func demo(stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// connect connects to NATS_URL for call and emit.
-func connect() (*nats.Conn, error) {
+// prepare checks that arg is JSON and connects to NATS_URL, for call and
+// emit.
+func prepare(arg string) (json.RawMessage, *nats.Conn, error) {
+	if !json.Valid([]byte(arg)) {
+		return nil, nil, fmt.Errorf("payload %q is not JSON; quote strings, e.g. '\"text\"', or pass null", arg)
+	}
 	url := os.Getenv(fxnats.EnvURL)
 	if url == "" {
-		return nil, errors.New("NATS_URL is not set: start `go run ./examples/microservices serve` and set NATS_URL to the URL it prints")
+		return nil, nil, errors.New("NATS_URL is not set: start `go run ./examples/microservices serve` and set NATS_URL to the URL it prints")
 	}
 	nc, err := nats.Connect(url, nats.Name("microservices-example-cli"))
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS_URL: %w", err)
+		return nil, nil, fmt.Errorf("connect to NATS_URL: %w", err)
 	}
-	return nc, nil
-}
-
-// payload checks that arg is JSON.
-func payload(arg string) (json.RawMessage, error) {
-	if !json.Valid([]byte(arg)) {
-		return nil, fmt.Errorf("payload %q is not JSON; quote strings, e.g. '\"text\"', or pass null", arg)
-	}
-	return json.RawMessage(arg), nil
+	return json.RawMessage(arg), nc, nil
 }
 
 func call(pattern, arg string, stdout, stderr io.Writer) int {
-	data, err := payload(arg)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitFailure
-	}
-	nc, err := connect()
+	data, nc, err := prepare(arg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailure
@@ -282,12 +273,7 @@ func call(pattern, arg string, stdout, stderr io.Writer) int {
 }
 
 func emit(pattern, arg string, stderr io.Writer) int {
-	data, err := payload(arg)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitFailure
-	}
-	nc, err := connect()
+	data, nc, err := prepare(arg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailure

@@ -113,6 +113,17 @@ func serve(t testing.TB, nc *nats.Conn, reg *msregistry.Registry, opts ...natstr
 	return srv
 }
 
+// startService starts a nats-server serving newService's registry and
+// returns the service, and a Client with its own connection.
+func startService(t testing.TB, opts ...natstransport.ServerOption) (*service, *natstransport.Client, *nats.Conn) {
+	t.Helper()
+	ns := startNATS(t, -1)
+	svc := newService(t)
+	serve(t, connect(t, ns), svc.reg, opts...)
+	nc := connect(t, ns)
+	return svc, natstransport.NewClient(nc), nc
+}
+
 // testCtx returns a context that ends with the test, at the latest after
 // a generous deadline.
 func testCtx(t testing.TB) context.Context {

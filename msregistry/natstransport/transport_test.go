@@ -19,10 +19,7 @@ import (
 )
 
 func TestSendGetsTheHandlersResponse(t *testing.T) {
-	ns := startNATS(t, -1)
-	svc := newService(t)
-	serve(t, connect(t, ns), svc.reg)
-	client := natstransport.NewClient(connect(t, ns))
+	_, client, _ := startService(t)
 	ctx := testCtx(t)
 
 	for _, tc := range []struct {
@@ -49,10 +46,7 @@ func TestSendGetsTheHandlersResponse(t *testing.T) {
 }
 
 func TestEmittedEventsRunTheEventHandlerOnce(t *testing.T) {
-	ns := startNATS(t, -1)
-	svc := newService(t)
-	serve(t, connect(t, ns), svc.reg)
-	client := natstransport.NewClient(connect(t, ns))
+	svc, client, _ := startService(t)
 	ctx := testCtx(t)
 
 	for range 3 {
@@ -74,10 +68,7 @@ func TestEmittedEventsRunTheEventHandlerOnce(t *testing.T) {
 }
 
 func TestErrorsReachTheClientAsRemoteErrors(t *testing.T) {
-	ns := startNATS(t, -1)
-	svc := newService(t)
-	serve(t, connect(t, ns), svc.reg)
-	client := natstransport.NewClient(connect(t, ns))
+	_, client, _ := startService(t)
 	ctx := testCtx(t)
 
 	for _, tc := range []struct {
@@ -243,10 +234,7 @@ func TestCallsSucceedAgainAfterTheNATSServerRestarts(t *testing.T) {
 }
 
 func TestMalformedMessagesGetAnErrorReplyAndServingGoesOn(t *testing.T) {
-	ns := startNATS(t, -1)
-	svc := newService(t)
-	serve(t, connect(t, ns), svc.reg)
-	nc := connect(t, ns)
+	_, _, nc := startService(t)
 
 	for _, body := range []string{`not json`, `{"pattern":"app.info","data":`, `{"pattern":1,"data":[`} {
 		msg, err := nc.Request("app.info", []byte(body), 5*time.Second)
@@ -278,10 +266,7 @@ func TestMalformedMessagesGetAnErrorReplyAndServingGoesOn(t *testing.T) {
 }
 
 func TestWireFormatIsNestJSs(t *testing.T) {
-	ns := startNATS(t, -1)
-	svc := newService(t)
-	serve(t, connect(t, ns), svc.reg)
-	nc := connect(t, ns)
+	svc, _, nc := startService(t)
 
 	for _, tc := range []struct{ subject, body, want string }{
 		{"math.sum", `{"pattern":"math.sum","data":[1,2],"id":"abc"}`, `{"id":"abc","response":3,"isDisposed":true}`},
@@ -313,10 +298,7 @@ func TestWireFormatIsNestJSs(t *testing.T) {
 }
 
 func TestMetadataAndRequestIDTravelAsHeaders(t *testing.T) {
-	ns := startNATS(t, -1)
-	svc := newService(t)
-	serve(t, connect(t, ns), svc.reg)
-	client := natstransport.NewClient(connect(t, ns))
+	_, client, _ := startService(t)
 
 	ctx := msregistry.WithMetadata(testCtx(t), msregistry.Metadata{"tenant": "acme", "Trace-Parent": "00-abc"})
 	ctx = identity.WithRequestID(ctx, "req-42")
@@ -465,10 +447,7 @@ func TestStartRefusesPatternsThatCannotBeSubjects(t *testing.T) {
 }
 
 func TestASlowCallDoesNotHoldUpTheNext(t *testing.T) {
-	ns := startNATS(t, -1)
-	svc := newService(t)
-	serve(t, connect(t, ns), svc.reg)
-	client := natstransport.NewClient(connect(t, ns))
+	svc, client, _ := startService(t)
 	ctx := testCtx(t)
 
 	slowDone := make(chan error, 1)
