@@ -75,27 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// AppConfig is the app's configuration.
-type AppConfig struct {
-	AppName string
-}
-
-// NewAppConfig reads the configuration from the environment.
-func NewAppConfig() *AppConfig {
-	name := os.Getenv("APP_NAME")
-	if name == "" {
-		name = "fxforge"
-	}
-	return &AppConfig{AppName: name}
-}
-
-// Stats counts the app.ping events this instance handled.
-type Stats struct {
-	pings atomic.Int64
-}
-
-// NewStats returns zeroed Stats.
-func NewStats() *Stats { return &Stats{} }
+// Pings counts the app.ping events this instance handled.
+type Pings struct{ n atomic.Int64 }
 
 // AppInfo is the reply to app.info.
 type AppInfo struct {
@@ -104,11 +85,16 @@ type AppInfo struct {
 }
 
 // registerPatterns registers the service's message and event patterns.
-func registerPatterns(reg *msregistry.Registry, cfg *AppConfig, stats *Stats) error {
+// APP_NAME, read when the app starts, is the name app.info reports.
+func registerPatterns(reg *msregistry.Registry, pings *Pings) error {
+	name := os.Getenv("APP_NAME")
+	if name == "" {
+		name = "fxforge"
+	}
 	return errors.Join(
 		msregistry.Message(reg, "app.info", func(ctx context.Context, _ any) (AppInfo, error) {
 			call, _ := msregistry.CallFrom(ctx)
-			return AppInfo{AppName: cfg.AppName, Transport: call.Transport}, nil
+			return AppInfo{AppName: name, Transport: call.Transport}, nil
 		}),
 		msregistry.Message(reg, "math.sum", sum),
 		msregistry.Message(reg, `{"cmd":"object.pattern"}`, func(context.Context, any) (string, error) {
@@ -118,11 +104,11 @@ func registerPatterns(reg *msregistry.Registry, cfg *AppConfig, stats *Stats) er
 			return nil, msregistry.NewError("boom", "failed on purpose")
 		}),
 		msregistry.Event(reg, "app.ping", func(context.Context, any) error {
-			stats.pings.Add(1)
+			pings.n.Add(1)
 			return nil
 		}),
 		msregistry.Message(reg, "app.pings", func(context.Context, any) (int64, error) {
-			return stats.pings.Load(), nil
+			return pings.n.Load(), nil
 		}),
 	)
 }
@@ -143,7 +129,7 @@ func sum(_ context.Context, in json.RawMessage) (float64, error) {
 // Service is the microservice: the registry with its patterns, served on
 // the app's NATS connection. The app adds the logger and the connection.
 var Service = fx.Options(
-	fxforge.Provide(NewAppConfig, NewStats),
+	fx.Supply(new(Pings)),
 	fxforge.Microservices(),
 	fxforge.Patterns(registerPatterns),
 	fxnats.Microservice(natstransport.Name("microservices-example")),
