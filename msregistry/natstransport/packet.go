@@ -47,7 +47,7 @@ const maxQuoted = 64
 // is a foreign message with null data. Names are matched exactly, and an
 // object that repeats a name is malformed. Every error is an
 // *msregistry.Error with CodeInvalidFrame.
-func decodeIncoming(body []byte) (incoming, error) {
+func decodeIncoming(body []byte) (incoming, *msregistry.Error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return incoming{}, nil

@@ -295,11 +295,11 @@ func (s *Server) handoff(ep *endpoint) {
 // subject). A message with neither is an event: the event handlers run and
 // nothing is sent back.
 func (s *Server) handle(ep *endpoint, m *nats.Msg) error {
-	in, err := decodeIncoming(m.Data)
-	if err != nil {
-		s.log.Warn("malformed message", zap.String("subject", m.Subject), zap.Bool("has_reply", m.Reply != ""), zap.Error(err))
-		s.replyError(m, nil, err.(*msregistry.Error))
-		return err
+	in, perr := decodeIncoming(m.Data)
+	if perr != nil {
+		s.log.Warn("malformed message", zap.String("subject", m.Subject), zap.Bool("has_reply", m.Reply != ""), zap.Error(perr))
+		s.replyError(m, nil, perr)
+		return perr
 	}
 	request := in.ID != nil || m.Reply != ""
 	ctx, md, herr := incomingContext(s.ctx, m.Header, in.ID, s.cfg.trustIdentity)
