@@ -10,9 +10,10 @@ import (
 	"github.com/fxforge/fxforge/msregistry"
 )
 
-// CodeRemote is the code of a remote error that carries none, such as a
-// NestJS error reply {"status":"error","message":...} without a status, or
-// a plain string.
+// CodeRemote is the code of a remote error that names none: a plain
+// string, or an object with neither code nor status. NestJS's own errors,
+// {"status":"error","message":...}, get their status as the code, which is
+// "error" too.
 const CodeRemote = "error"
 
 // ErrTimeout is wrapped by the error Send returns when no reply came before
