@@ -191,8 +191,10 @@ func TestCallsSucceedAgainAfterTheNATSServerRestarts(t *testing.T) {
 	ns := startNATS(t, -1)
 	svc := newService(t)
 	reconnect := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}
-	serve(t, connect(t, ns, reconnect...), svc.reg)
-	client := natstransport.NewClient(connect(t, ns, reconnect...), natstransport.Timeout(time.Second))
+	serverConn := connect(t, ns, reconnect...)
+	serve(t, serverConn, svc.reg)
+	callerConn := connect(t, ns, reconnect...)
+	client := natstransport.NewClient(callerConn, natstransport.Timeout(time.Second))
 
 	// A caller sends in a loop while the NATS server goes away and comes
 	// back on the same port.
@@ -231,6 +233,9 @@ func TestCallsSucceedAgainAfterTheNATSServerRestarts(t *testing.T) {
 	})
 	close(stop)
 	wg.Wait()
+	if serverConn.Stats().Reconnects == 0 || callerConn.Stats().Reconnects == 0 {
+		t.Fatal("the connections never reconnected: the NATS server did not restart under them")
+	}
 }
 
 func TestMalformedMessagesGetAnErrorReplyAndServingGoesOn(t *testing.T) {
