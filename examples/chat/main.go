@@ -3,6 +3,13 @@
 //
 //	go run ./examples/chat                 # http://localhost:3000 (PORT overrides)
 //
+// Rooms span every instance that shares NATS: with NATS_URL unset each
+// instance starts an embedded NATS server of its own; start several with the
+// same NATS_URL (and different PORTs) and they share rooms:
+//
+//	NATS_URL=nats://127.0.0.1:4222 PORT=3000 go run ./examples/chat
+//	NATS_URL=nats://127.0.0.1:4222 PORT=3001 go run ./examples/chat
+//
 // The page and any client speak microservice frames:
 //
 //	> {"kind":"message","pattern":"chat.join","payload":{"room":"lobby","name":"ann"},"metadata":{},"id":"1"}
@@ -25,6 +32,8 @@ import (
 
 	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/fxforge/fxmetrics"
+	"github.com/fxforge/fxforge/fxforge/fxnats"
+	"github.com/fxforge/fxforge/wsgateway"
 	"github.com/fxforge/fxforge/wsgateway/webclient"
 )
 
@@ -35,8 +44,9 @@ func main() {
 	fx.New(App("")).Run()
 }
 
-// App is the chat app; addr "" means PORT, or :3000.
-func App(addr string) fx.Option {
+// App is the chat app; addr "" means PORT, or :3000. nats are the options
+// of its NATS connection (none: NATS_URL, or an embedded server).
+func App(addr string, nats ...fxnats.Option) fx.Option {
 	server := fxforge.HTTPServer()
 	if addr != "" {
 		server = fxforge.HTTPServer(fxforge.Addr(addr))
@@ -44,12 +54,18 @@ func App(addr string) fx.Option {
 	return fx.Options(
 		fxforge.Logger(),
 		server,
+		fxnats.Connection(nats...), // NATS_URL, or an embedded server
+		fxnats.HubBroker(),         // instances on the same NATS share rooms
 		fxforge.Hub(),
 		fxforge.Microservices(),
 		fx.Provide(NewChat),
 		fxforge.Patterns((*Chat).Register),
 		fxforge.Gateway(NewGateway),
-		fxforge.WebSocketModule("/ws"),
+		// One frame at a time per connection, so one sender's messages
+		// reach the room in the order they were sent, on every instance.
+		fxforge.WebSocketModule("/ws", fxforge.WithConfig(func() wsgateway.Config {
+			return wsgateway.Config{MaxConcurrency: 1}
+		})),
 		fxforge.Route("GET /{$}", func() http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")

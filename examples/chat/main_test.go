@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,19 +18,66 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/fxforge"
+	"github.com/fxforge/fxforge/fxforge/fxnats"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // startChat starts the chat app on a free loopback port and returns its
-// base URL.
-func startChat(t *testing.T) string {
+// base URL and its NATS server's URL.
+func startChat(t *testing.T, nats ...fxnats.Option) (base, natsURL string) {
 	t.Helper()
 	var srv *fxforge.Server
-	app := fxtest.New(t, App("127.0.0.1:0"), fx.Decorate(func() *zap.Logger { return zap.NewNop() }), fx.NopLogger, fx.Populate(&srv))
+	var info *fxnats.Info
+	app := fxtest.New(t, App("127.0.0.1:0", nats...), fx.Decorate(func() *zap.Logger { return zap.NewNop() }), fx.NopLogger, fx.Populate(&srv, &info))
 	app.RequireStart()
 	t.Cleanup(app.RequireStop)
-	return "http://" + srv.Addr().String()
+	return "http://" + srv.Addr().String(), info.URL()
+}
+
+func TestTwoInstancesOnOneNATSShareRooms(t *testing.T) {
+	a, natsURL := startChat(t) // embedded NATS server
+	b, _ := startChat(t, fxnats.URL(natsURL))
+	ann, bob, cid := connect(t, a), connect(t, b), connect(t, b)
+	for i, c := range []*client{ann, bob, cid} {
+		room := "lobby"
+		if i == 2 {
+			room = "kitchen"
+		}
+		c.send(`{"kind":"message","pattern":"chat.join","payload":{"room":"` + room + `","name":"n` + fmt.Sprint(i) + `"},"metadata":{},"id":"j"}`)
+		if f := c.read(); f.ID != "j" || f.Kind != "response" {
+			t.Fatalf("join reply %+v", f)
+		}
+	}
+	// ann's messages cross to bob's instance, once each and in order; the
+	// kitchen hears nothing and ann gets no echo.
+	const n = 50
+	for i := range n {
+		ann.send(fmt.Sprintf(`{"kind":"message","pattern":"chat.send","payload":{"room":"lobby","text":"%d"},"metadata":{},"id":"%d"}`, i, i))
+	}
+	for i := range n {
+		if f := ann.read(); f.Kind != "response" || f.ID != fmt.Sprint(i) {
+			t.Fatalf("ann got %+v, want reply %d", f, i)
+		}
+		f := bob.read()
+		var m Message
+		if err := json.Unmarshal(f.Payload, &m); err != nil || f.Pattern != "chat.message" || m.Text != fmt.Sprint(i) || m.Name != "n0" {
+			t.Fatalf("bob got %+v, want message %d", f, i)
+		}
+	}
+	// Nothing more for bob, nothing for the kitchen: a marker sent after the
+	// run is the next thing each sees.
+	cid.send(`{"kind":"message","pattern":"chat.send","payload":{"room":"kitchen","text":"marker"},"metadata":{},"id":"m"}`)
+	if f := cid.read(); f.ID != "m" {
+		t.Fatalf("kitchen got %+v before its own reply", f)
+	}
+	bob.send(`{"kind":"message","pattern":"chat.send","payload":{"room":"lobby","text":"back"},"metadata":{},"id":"b"}`)
+	if f := bob.read(); f.ID != "b" {
+		t.Fatalf("bob got %+v, want only his reply", f)
+	}
+	if f := ann.read(); f.Pattern != "chat.message" {
+		t.Fatalf("ann got %+v, want bob's message", f)
+	}
 }
 
 type frame struct {
@@ -81,7 +129,7 @@ func (c *client) read() frame {
 }
 
 func TestChatFramesAsDocumented(t *testing.T) {
-	base := startChat(t)
+	base, _ := startChat(t)
 	ann, bob := connect(t, base), connect(t, base)
 	ann.send(`{"kind":"message","pattern":"chat.join","payload":{"room":"lobby","name":"ann"},"metadata":{},"id":"1"}`)
 	if f := ann.read(); f.Kind != "response" || f.ID != "1" || f.Pattern != "chat.join" {
@@ -142,7 +190,7 @@ func chromium(t *testing.T) string {
 
 func TestTwoBrowserPagesChatThroughTheGateway(t *testing.T) {
 	exe := chromium(t)
-	base := startChat(t)
+	base, _ := startChat(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox,
