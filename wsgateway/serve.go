@@ -41,6 +41,13 @@ func Serve(ctx *Context, conn *Conn, reg *msregistry.Registry) error {
 	slots := make(chan struct{}, conn.cfg.MaxConcurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// done ends a request once its reply is written (or dropped), or at
+	// once when it has none.
+	done := func() {
+		<-slots
+		conn.release()
+		wg.Done()
+	}
 	for {
 		typ, data, err := conn.Read(ctx)
 		switch {
@@ -60,13 +67,10 @@ func Serve(ctx *Context, conn *Conn, reg *msregistry.Registry) error {
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer func() {
-				<-slots
-				conn.release()
-				wg.Done()
-			}()
 			if reply := HandleMessage(ctx, reg, data); reply != nil {
-				conn.writeReply(typ, reply)
+				conn.writeReply(typ, reply, done)
+			} else {
+				done()
 			}
 		}()
 	}

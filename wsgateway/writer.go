@@ -28,39 +28,39 @@ import (
 // Every socket write arms c.stall; a write still in progress WriteTimeout
 // later means the peer stopped reading, and the connection is cut (1013).
 
-// outbound is one queued message; sent, when set, is closed once the
-// message is written or dropped.
+// outbound is one queued message; done, when set, runs once the message is
+// written or dropped.
 type outbound struct {
 	typ  MessageType
 	data []byte
-	sent chan struct{}
+	done func()
 }
 
 // write sends p as described above, on the calling goroutine when inline
 // is set and no other write is in progress.
 func (c *Conn) write(typ MessageType, p []byte, inline bool) error {
-	_, err := c.enqueue(typ, p, inline, false)
-	return err
+	return c.enqueue(typ, p, inline, nil)
 }
 
-// writeReply writes a reply like write, and returns once it is on the wire
-// (or dropped), so a request keeps its Serve slot until then: a client that
-// pipelines requests is held back by MaxConcurrency, never closed because
-// its replies filled the queue while it was still sending.
-func (c *Conn) writeReply(typ MessageType, p []byte) {
-	sent, err := c.enqueue(typ, p, true, true)
-	if err == nil && sent != nil {
-		<-sent
+// writeReply writes a reply like write and runs done once it is on the
+// wire or dropped (at once when writeReply writes it itself, or fails), so
+// a request keeps its Serve slot until then: a client that pipelines
+// requests is held back by MaxConcurrency, never closed because its replies
+// filled the queue while it was still sending.
+func (c *Conn) writeReply(typ MessageType, p []byte, done func()) {
+	if err := c.enqueue(typ, p, true, done); err != nil {
+		done()
 	}
 }
 
-// enqueue is write; with wait set, a queued message gets a channel that is
-// closed once it has been written or dropped.
-func (c *Conn) enqueue(typ MessageType, p []byte, inline, wait bool) (sent chan struct{}, err error) {
+// enqueue is write; done, when set, runs once a message written by the
+// caller or queued is on the wire or dropped, and not at all when enqueue
+// returns an error.
+func (c *Conn) enqueue(typ MessageType, p []byte, inline bool, done func()) error {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	if c.writing {
 		if len(c.queue) >= c.cfg.OutboundQueue {
@@ -69,30 +69,28 @@ func (c *Conn) enqueue(typ MessageType, p []byte, inline, wait bool) (sent chan 
 			if c.obs != nil {
 				c.obs.MessageDropped(DropSlowConsumer)
 			}
-			return nil, ErrSlowConsumer
+			return ErrSlowConsumer
 		}
-		if wait {
-			sent = make(chan struct{})
-		}
-		c.queue = append(c.queue, outbound{typ, p, sent})
+		c.queue = append(c.queue, outbound{typ, p, done})
 		c.mu.Unlock()
-		return sent, nil
+		return nil
 	}
 	c.writing = true
 	if !inline || c.batching {
-		if wait {
-			sent = make(chan struct{})
-		}
-		c.queue = append(c.queue, outbound{typ, p, sent})
+		c.queue = append(c.queue, outbound{typ, p, done})
 		c.mu.Unlock()
 		go c.drainQueue()
-		return sent, nil
+		return nil
 	}
 	c.mu.Unlock()
-	if c.send(typ, p) {
+	ok := c.send(typ, p)
+	if done != nil {
+		done()
+	}
+	if ok {
 		c.handOff()
 	}
-	return nil, nil
+	return nil
 }
 
 // send writes one message to the socket under the stall watchdog. It
@@ -175,12 +173,12 @@ func (c *Conn) drainQueue() {
 	}
 }
 
-// markSent tells the waiting writers of batch that their messages are
-// written or dropped, and clears batch.
+// markSent runs the done callbacks of batch, whose messages are written or
+// dropped, and clears batch.
 func markSent(batch []outbound) {
 	for _, m := range batch {
-		if m.sent != nil {
-			close(m.sent)
+		if m.done != nil {
+			m.done()
 		}
 	}
 	clear(batch)
