@@ -16,23 +16,12 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/fxforge/fxforge/fxforge/fxnats"
+	"github.com/fxforge/fxforge/internal/natstest"
 )
 
 // startNATS starts a nats-server outside any app, on 127.0.0.1 and port
 // (-1 for a random one), and stops it when the test ends.
-func startNATS(t *testing.T, port int) *server.Server {
-	t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	return srv
-}
+func startNATS(t *testing.T, port int) *server.Server { return natstest.Start(t, port) }
 
 // app is an fxtest app with fxnats and an observed logger; it returns the
 // app's connection, its Info and the logs.

@@ -16,31 +16,17 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/fxforge/fxforge/internal/natstest"
 	"github.com/fxforge/fxforge/wsgateway"
 	"github.com/fxforge/fxforge/wsgateway/natsbroker"
 )
 
-// startNATS runs an in-process nats-server on 127.0.0.1 (port -1: a free
-// one) and shuts it down when the test ends.
-func startNATS(t testing.TB, port int) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	t.Cleanup(func() { stopNATS(s) })
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatalf("nats-server on port %d did not start", port)
-	}
-	return s
-}
+// startNATS starts a nats-server on 127.0.0.1 and port (-1 for a random
+// one), stopped when the test ends.
+func startNATS(t testing.TB, port int) *server.Server { return natstest.Start(t, port) }
 
 // stopNATS shuts s down and waits until it is gone.
-func stopNATS(s *server.Server) {
-	s.Shutdown()
-	s.WaitForShutdown()
-}
+func stopNATS(s *server.Server) { natstest.Stop(s) }
 
 // natsPort returns the port s listens on.
 func natsPort(s *server.Server) int { return s.Addr().(*net.TCPAddr).Port }
