@@ -20,7 +20,6 @@ const (
 	dialWorkers      = 64
 	maxRoundTrips    = 1 << 32 // per connection and run
 	drainGrace       = 5 * time.Second
-	idleSettle       = 500 * time.Millisecond
 	greetingPrefix   = "connected:"
 	appInfoReplyHead = `{"kind":"response","pattern":"app.info"`
 )
@@ -55,10 +54,15 @@ func newLoadDialer(srcAddrs int) *loadDialer {
 	return ld
 }
 
-// dialAll opens n connections to url with a bounded number of workers; when
-// greeting is set, each connection first reads the "connected:<id>" line.
+// dialOptions says how dialAll opens each connection.
+type dialOptions struct {
+	greeting     bool     // read the "connected:<id>" line first
+	subprotocols []string // offered; the first must be accepted
+}
+
+// dialAll opens n connections to url with a bounded number of workers.
 // On error, every connection opened so far is closed.
-func (ld *loadDialer) dialAll(ctx context.Context, url string, n int, greeting bool) ([]*websocket.Conn, error) {
+func (ld *loadDialer) dialAll(ctx context.Context, url string, n int, opts dialOptions) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	var next atomic.Int64
 	var firstErr error
@@ -73,7 +77,7 @@ func (ld *loadDialer) dialAll(ctx context.Context, url string, n int, greeting b
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				c, err := ld.dial(ctx, url, greeting)
+				c, err := ld.dial(ctx, url, opts)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("dial connection %d of %d: %w", i+1, n, err) })
 					return
@@ -93,17 +97,23 @@ func (ld *loadDialer) dialAll(ctx context.Context, url string, n int, greeting b
 	return conns, nil
 }
 
-func (ld *loadDialer) dial(ctx context.Context, url string, greeting bool) (*websocket.Conn, error) {
+func (ld *loadDialer) dial(ctx context.Context, url string, opts dialOptions) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	c, resp, err := ld.d.DialContext(dctx, url, nil)
+	d := ld.d
+	d.Subprotocols = opts.subprotocols
+	c, resp, err := d.DialContext(dctx, url, nil)
 	if err != nil {
 		return nil, err
 	}
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
-	if greeting {
+	if len(opts.subprotocols) > 0 && c.Subprotocol() != opts.subprotocols[0] {
+		c.Close()
+		return nil, fmt.Errorf("server chose subprotocol %q, want %q", c.Subprotocol(), opts.subprotocols[0])
+	}
+	if opts.greeting {
 		_ = c.SetReadDeadline(time.Now().Add(dialTimeout))
 		_, msg, err := c.ReadMessage()
 		if err != nil {
@@ -159,7 +169,7 @@ type rttSpec struct {
 // ends. Only round trips that start and end inside the window count; the
 // server's CPU time is sampled at the window's edges.
 func runRTT(ctx context.Context, ld *loadDialer, srv *serverProc, spec rttSpec, clk float64) (rttResult, error) {
-	conns, err := ld.dialAll(ctx, srv.wsURL, spec.conns, spec.greeting)
+	conns, err := ld.dialAll(ctx, srv.wsURL, spec.conns, dialOptions{greeting: spec.greeting})
 	if err != nil {
 		return rttResult{}, err
 	}
@@ -289,45 +299,4 @@ func appInfoCheck(reply []byte) error {
 		return fmt.Errorf("app.info reply %q is not a response", reply)
 	}
 	return nil
-}
-
-// idleResult is the server memory that n idle connections cost.
-type idleResult struct {
-	conns                    int
-	rssBefore, rssAfter      uint64
-	before, after            memStats
-	rssPerConn, heapPerConn  float64 // bytes
-	stackPerConn, goroutines float64
-}
-
-// runIdle measures the server's memory (VmRSS and Go heap, each after a
-// forced GC that returns free memory to the OS), opens n connections that
-// then stay silent, and measures again.
-func runIdle(ctx context.Context, ld *loadDialer, srv *serverProc, n int, greeting bool) (idleResult, error) {
-	res := idleResult{conns: n}
-	var err error
-	if res.before, err = fetchMem(ctx, srv.debugURL); err != nil {
-		return res, err
-	}
-	if res.rssBefore, err = rssBytes(srv.pid); err != nil {
-		return res, err
-	}
-	conns, err := ld.dialAll(ctx, srv.wsURL, n, greeting)
-	if err != nil {
-		return res, err
-	}
-	defer closeAll(conns)
-	sleepUntil(ctx, time.Now().Add(idleSettle))
-	if res.after, err = fetchMem(ctx, srv.debugURL); err != nil {
-		return res, err
-	}
-	if res.rssAfter, err = rssBytes(srv.pid); err != nil {
-		return res, err
-	}
-	fn := float64(n)
-	res.rssPerConn = (float64(res.rssAfter) - float64(res.rssBefore)) / fn
-	res.heapPerConn = (float64(res.after.HeapInuse) - float64(res.before.HeapInuse)) / fn
-	res.stackPerConn = (float64(res.after.StackInuse) - float64(res.before.StackInuse)) / fn
-	res.goroutines = float64(res.after.Goroutines-res.before.Goroutines) / fn
-	return res, nil
 }

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // raiseOpenFiles lifts the soft open-files limit to the hard limit, so one
@@ -126,94 +125,4 @@ func (p pinning) command(cpus, name string, args ...string) *exec.Cmd {
 		return exec.Command(name, args...)
 	}
 	return exec.Command(p.taskset, append([]string{"-c", cpus, name}, args...)...)
-}
-
-// serverProc is a running "wsbench server" child process.
-type serverProc struct {
-	cmd      *exec.Cmd
-	stdin    io.WriteCloser
-	pid      int
-	wsURL    string
-	debugURL string
-	stderr   bytes.Buffer
-}
-
-// startServer starts "wsbench server" of the given kind as a separate
-// process (pinned when p says so) and waits until it listens.
-func startServer(p pinning, kind, cpuprofile string) (*serverProc, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"server", "-kind=" + kind}
-	if cpuprofile != "" {
-		args = append(args, "-cpuprofile="+cpuprofile)
-	}
-	s := &serverProc{}
-	s.cmd = p.command(p.server, exe, args...)
-	s.cmd.Env = append(os.Environ(), envChild+"=1")
-	if os.Getenv("GORACE") == "" {
-		// A race-enabled build (the smoke test under -race) would sleep
-		// 1 s at every server exit.
-		s.cmd.Env = append(s.cmd.Env, "GORACE=atexit_sleep_ms=0")
-	}
-	s.cmd.Stderr = &s.stderr
-	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	s.pid = s.cmd.Process.Pid // taskset execs the server: same pid
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), readyPrefix) {
-				lines <- sc.Text()
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	t := time.NewTimer(15 * time.Second)
-	defer t.Stop()
-	select {
-	case line := <-lines:
-		for _, f := range strings.Fields(line) {
-			if v, ok := strings.CutPrefix(f, "ws="); ok {
-				s.wsURL = v
-			}
-			if v, ok := strings.CutPrefix(f, "debug="); ok {
-				s.debugURL = v
-			}
-		}
-		return s, nil
-	case <-t.C:
-		s.stop()
-		return nil, fmt.Errorf("server %s did not start within 15s: %s", kind, s.stderr.String())
-	}
-}
-
-// stop closes the server's stdin (it exits, writing its profile) and waits
-// for it, killing it after 15 s.
-func (s *serverProc) stop() error {
-	_ = s.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("server exited: %w: %s", err, s.stderr.String())
-		}
-		return nil
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("server did not exit within 15s; killed")
-	}
 }
