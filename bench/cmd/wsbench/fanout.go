@@ -39,8 +39,8 @@ type fanoutResult struct {
 	wsMessages uint64 // WebSocket messages they came in (fewer when batched)
 	published  uint64 // messages published in the whole run
 	window     time.Duration
-	cpuSeconds float64 // server user+system CPU over the window
-	loadCPU    float64 // this process's CPU over the window
+	server     cpuUse // over the window
+	load       cpuUse // this process's, over the window
 }
 
 func (r fanoutResult) perSecond() float64 { return float64(r.deliveries) / r.window.Seconds() }
@@ -49,7 +49,7 @@ func (r fanoutResult) cpuPerDelivery() time.Duration {
 	if r.deliveries == 0 {
 		return 0
 	}
-	return time.Duration(r.cpuSeconds / float64(r.deliveries) * 1e9)
+	return time.Duration(r.server.seconds / float64(r.deliveries) * 1e9)
 }
 
 func (r fanoutResult) perWSMessage() float64 {
@@ -219,12 +219,12 @@ func runFanout(ctx context.Context, ld *loadDialer, srv *serverProc, spec fanout
 	}
 	sleepUntil(ctx, winStart)
 	d0, m0 := count()
-	c0, cerr := cpuTicks(srv.pid)
-	l0, lerr := cpuTicks(os.Getpid())
+	c0, cerr := sampleCPU(srv.pid)
+	l0, lerr := sampleCPU(os.Getpid())
 	sleepUntil(ctx, winEnd)
 	d1, m1 := count()
-	c1, cerr1 := cpuTicks(srv.pid)
-	l1, lerr1 := cpuTicks(os.Getpid())
+	c1, cerr1 := sampleCPU(srv.pid)
+	l1, lerr1 := sampleCPU(os.Getpid())
 	if err := errors.Join(<-pubErr, cerr, lerr, cerr1, lerr1, ctx.Err()); err != nil {
 		return res, err
 	}
@@ -254,7 +254,7 @@ func runFanout(ctx context.Context, ld *loadDialer, srv *serverProc, spec fanout
 	}
 	res = fanoutResult{
 		deliveries: d1 - d0, wsMessages: m1 - m0, published: published, window: spec.duration,
-		cpuSeconds: float64(c1-c0) / clk, loadCPU: float64(l1-l0) / clk,
+		server: c0.until(c1, clk), load: l0.until(l1, clk),
 	}
 	if res.deliveries == 0 {
 		return res, errors.New("no message was delivered inside the measured window")

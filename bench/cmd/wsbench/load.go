@@ -142,7 +142,7 @@ type rttResult struct {
 	roundTrips uint64
 	window     time.Duration
 	hist       histogram
-	cpuSeconds float64 // server user+system CPU over the window
+	server     cpuUse // over the window
 }
 
 func (r rttResult) perSecond() float64 { return float64(r.roundTrips) / r.window.Seconds() }
@@ -151,7 +151,7 @@ func (r rttResult) cpuPerRoundTrip() time.Duration {
 	if r.roundTrips == 0 {
 		return 0
 	}
-	return time.Duration(r.cpuSeconds / float64(r.roundTrips) * 1e9)
+	return time.Duration(r.server.seconds / float64(r.roundTrips) * 1e9)
 }
 
 // rttSpec describes one round-trip run.
@@ -220,25 +220,15 @@ func runRTT(ctx context.Context, ld *loadDialer, srv *serverProc, spec rttSpec, 
 	}
 
 	// Sample the server's CPU time at the window's edges.
-	var t0, t1 uint64
-	var cpuErr error
 	sleepUntil(ctx, winStart)
-	t0, cpuErr = cpuTicks(srv.pid)
+	c0, cerr0 := sampleCPU(srv.pid)
 	sleepUntil(ctx, winEnd)
-	if cpuErr == nil {
-		t1, cpuErr = cpuTicks(srv.pid)
-	}
+	c1, cerr1 := sampleCPU(srv.pid)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errors.Join(errs...), cerr0, cerr1, ctx.Err()); err != nil {
 		return rttResult{}, err
 	}
-	if cpuErr != nil {
-		return rttResult{}, cpuErr
-	}
-	if err := ctx.Err(); err != nil {
-		return rttResult{}, err
-	}
-	res := rttResult{window: spec.duration, cpuSeconds: float64(t1-t0) / clk}
+	res := rttResult{window: spec.duration, server: c0.until(c1, clk)}
 	for i := range conns {
 		res.roundTrips += counts[i]
 		res.hist.merge(&hists[i])

@@ -289,6 +289,8 @@ func run(ctx context.Context, o options, pin pinning, stdout, stderr io.Writer) 
 		{what: "idle: hello-websockets RSS per connection at 5000 ≤ 1.05× raw", fig: t.find(b.idleSec(5000), rowIdleHello), limit: 1.05, atMost: true},
 		{what: "fan-out: deliveries/s without batching ≥ 0.9× raw", fig: t.find(b.fanoutSec(), rowFanPlain), limit: 0.9, note: targetNote(o.fanoutSubs == 1000, "issue fixes 1000 subscribers")},
 		{what: "fan-out: deliveries/s with batching ≥ 4× raw", fig: t.find(b.fanoutSec(), rowFanBatch), limit: 4, note: targetNote(o.fanoutSubs == 1000, "issue fixes 1000 subscribers")},
+		{what: "fan-out, the same in CPU: server CPU per delivery without batching ≤ 1/0.9 raw", fig: t.find(b.fanoutSec(), rowFanCPU), limit: 1 / 0.9, atMost: true, note: "what deliveries/s would show on a core of its own"},
+		{what: "fan-out, the same in CPU: server CPU per delivery with batching ≤ 1/4 raw", fig: t.find(b.fanoutSec(), rowFanBCPU), limit: 0.25, atMost: true, note: "what deliveries/s would show on a core of its own"},
 	})
 	return nil
 }
@@ -318,6 +320,10 @@ const (
 	rowIdleHello = "hello-websockets: server RSS per connection"
 	rowFanPlain  = "deliveries/s, subscribers without batching"
 	rowFanBatch  = "deliveries/s, subscribers offering " + wsgateway.SubprotocolBatch
+	rowFanCPU    = "server CPU per delivery, without batching"
+	rowFanBCPU   = "server CPU per delivery, with batching"
+	rowUse       = "server CPU use"
+	rowWait      = "server waited for a CPU"
 )
 
 func (b *bench) echoSec() string {
@@ -376,9 +382,9 @@ func (b *bench) rtt(ctx context.Context, run int, kind, what string, spec rttSpe
 		return err
 	})
 	if err == nil {
-		fmt.Fprintf(b.stderr, "run %d/%d: %-16s %-8s %9.0f round trips/s  p50 %6.1fµs  p99 %7.1fµs  server CPU %5.2fµs/round trip (%3.0f%% of a core)\n",
+		fmt.Fprintf(b.stderr, "run %d/%d: %-16s %-8s %9.0f round trips/s  p50 %6.1fµs  p99 %7.1fµs  server CPU %5.2fµs/round trip (%3.0f%% of a core, waited %3.0f%%)\n",
 			run+1, b.o.runs, kind, what, res.perSecond(), micros(res.hist.quantile(0.5)), micros(res.hist.quantile(0.99)),
-			micros(res.cpuPerRoundTrip()), 100*res.cpuSeconds/res.window.Seconds())
+			micros(res.cpuPerRoundTrip()), pct(res.server.seconds, res.window), pct(res.server.waited, res.window))
 	}
 	return res, err
 }
@@ -408,7 +414,8 @@ func (b *bench) rttRun(ctx context.Context, run int) error {
 		b.t.get(c.sec, "p50 latency", "µs", "lower", "%.1f").add(micros(fx.hist.quantile(0.5)), micros(base.hist.quantile(0.5)))
 		b.t.get(c.sec, "p99 latency", "µs", "lower", "%.1f").add(micros(fx.hist.quantile(0.99)), micros(base.hist.quantile(0.99)))
 		b.t.get(c.sec, rowCPU, "µs", "lower", "%.2f").add(micros(fx.cpuPerRoundTrip()), micros(base.cpuPerRoundTrip()))
-		b.t.get(c.sec, "server CPU use", "% of one core", "", "%.0f").add(100*fx.cpuSeconds/fx.window.Seconds(), 100*base.cpuSeconds/base.window.Seconds())
+		b.t.get(c.sec, rowUse, "% of one core", "", "%.0f").add(pct(fx.server.seconds, fx.window), pct(base.server.seconds, base.window))
+		b.t.get(c.sec, rowWait, "% of the window", "", "%.0f").add(pct(fx.server.waited, fx.window), pct(base.server.waited, base.window))
 	}
 	return nil
 }
@@ -468,9 +475,9 @@ func (b *bench) fanout(ctx context.Context, run int, kind string, batch bool) (f
 		return err
 	})
 	if err == nil {
-		fmt.Fprintf(b.stderr, "run %d/%d: %-16s %-12s %9.0f deliveries/s  %5.1f per WebSocket message  server CPU %5.2fµs/delivery (%3.0f%% of a core)  load generator %3.0f%% of a core; all %d messages reached all %d subscribers in order\n",
+		fmt.Fprintf(b.stderr, "run %d/%d: %-16s %-12s %9.0f deliveries/s  %5.1f per WebSocket message  server CPU %5.2fµs/delivery (%3.0f%% of a core, waited %3.0f%%)  load generator %3.0f%% of a core; all %d messages reached all %d subscribers in order\n",
 			run+1, o.runs, kind, what, res.perSecond(), res.perWSMessage(), micros(res.cpuPerDelivery()),
-			100*res.cpuSeconds/res.window.Seconds(), 100*res.loadCPU/res.window.Seconds(), res.published, o.fanoutSubs)
+			pct(res.server.seconds, res.window), pct(res.server.waited, res.window), pct(res.load.seconds, res.window), res.published, o.fanoutSubs)
 	}
 	return res, err
 }
@@ -488,11 +495,17 @@ func (b *bench) fanoutRun(ctx context.Context, run int) error {
 	sec := b.fanoutSec()
 	b.t.get(sec, rowFanPlain, "", "higher", "%.0f").add(plain.perSecond(), raw.perSecond())
 	b.t.get(sec, rowFanBatch, "", "higher", "%.0f").add(batched.perSecond(), raw.perSecond())
-	b.t.get(sec, "server CPU per delivery, without batching", "µs", "lower", "%.3f").add(micros(plain.cpuPerDelivery()), micros(raw.cpuPerDelivery()))
-	b.t.get(sec, "server CPU per delivery, with batching", "µs", "lower", "%.3f").add(micros(batched.cpuPerDelivery()), micros(raw.cpuPerDelivery()))
+	b.t.get(sec, rowFanCPU, "µs", "lower", "%.3f").add(micros(plain.cpuPerDelivery()), micros(raw.cpuPerDelivery()))
+	b.t.get(sec, rowFanBCPU, "µs", "lower", "%.3f").add(micros(batched.cpuPerDelivery()), micros(raw.cpuPerDelivery()))
 	b.t.get(sec, "messages per WebSocket message, with batching", "", "", "%.1f").add(batched.perWSMessage(), raw.perWSMessage())
-	b.t.get(sec, "load generator CPU use, without batching", "% of one core", "", "%.0f").add(100*plain.loadCPU/plain.window.Seconds(), 100*raw.loadCPU/raw.window.Seconds())
-	b.t.get(sec, "load generator CPU use, with batching", "% of one core", "", "%.0f").add(100*batched.loadCPU/batched.window.Seconds(), 100*raw.loadCPU/raw.window.Seconds())
+	for _, c := range []struct {
+		what string
+		fx   fanoutResult
+	}{{"without batching", plain}, {"with batching", batched}} {
+		b.t.get(sec, rowUse+", "+c.what, "% of one core", "", "%.0f").add(pct(c.fx.server.seconds, c.fx.window), pct(raw.server.seconds, raw.window))
+		b.t.get(sec, rowWait+", "+c.what, "% of the window", "", "%.0f").add(pct(c.fx.server.waited, c.fx.window), pct(raw.server.waited, raw.window))
+		b.t.get(sec, "load generator CPU use, "+c.what, "% of one core", "", "%.0f").add(pct(c.fx.load.seconds, c.fx.window), pct(raw.load.seconds, raw.window))
+	}
 	return nil
 }
 
@@ -526,6 +539,9 @@ func writeHeader(w io.Writer, o options, pin pinning, nofile uint64, clk float64
 		fmt.Fprintf(w, "fanout:    %d subscribers, %d-byte messages, at most %d in flight, warm-up %s, window %s\n", o.fanoutSubs, o.fanoutSize, o.fanoutWindow, o.warmup, o.duration)
 	}
 }
+
+// pct returns seconds as a percentage of window.
+func pct(seconds float64, window time.Duration) float64 { return 100 * seconds / window.Seconds() }
 
 // mib converts bytes to MiB.
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -42,7 +42,8 @@ func TestHarnessRunsEveryModeWithSmallNumbers(t *testing.T) {
 	}
 	report := out.String()
 	for _, want := range []string{
-		"| figure | fxforge | baseline | ratio |",
+		"| figure | fxforge | baseline | ratio | per-run ratios |",
+		"server waited for a CPU (% of the window)",
 		"round trips: echo, 2 connections, 64-byte frames",
 		"round trips: app.info, 2 connections",
 		"examples/hello-websockets as built",

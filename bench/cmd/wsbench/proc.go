@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -63,6 +65,60 @@ func cpuTicks(pid int) (uint64, error) {
 		return 0, fmt.Errorf("parse /proc/%d/stat: utime %q stime %q", pid, f[11], f[12])
 	}
 	return utime + stime, nil
+}
+
+// cpuSample is a process's CPU use up to a moment: user+system time in
+// clock ticks (/proc/PID/stat), and how long its threads have been runnable
+// but waiting for a CPU (/proc/PID/task/*/schedstat), NaN when the kernel
+// does not say.
+type cpuSample struct {
+	ticks uint64
+	wait  float64 // seconds
+}
+
+// sampleCPU samples process pid's CPU use.
+func sampleCPU(pid int) (cpuSample, error) {
+	ticks, err := cpuTicks(pid)
+	if err != nil {
+		return cpuSample{}, err
+	}
+	return cpuSample{ticks: ticks, wait: schedWait(pid)}, nil
+}
+
+// cpuUse is what a process used between two samples.
+type cpuUse struct {
+	seconds float64 // on a CPU, user and system
+	waited  float64 // runnable but waiting for a CPU: other processes' share
+}
+
+func (a cpuSample) until(b cpuSample, clk float64) cpuUse {
+	return cpuUse{seconds: float64(b.ticks-a.ticks) / clk, waited: b.wait - a.wait}
+}
+
+// schedWait sums the run-queue wait of process pid's threads, in seconds:
+// the second field of /proc/PID/task/TID/schedstat, in nanoseconds.
+func schedWait(pid int) float64 {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		return math.NaN()
+	}
+	var ns uint64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread has exited
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			return math.NaN()
+		}
+		w, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return math.NaN()
+		}
+		ns += w
+	}
+	return float64(ns) / 1e9
 }
 
 // rssBytes returns VmRSS of process pid from /proc/PID/status.
