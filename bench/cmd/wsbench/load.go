@@ -20,7 +20,6 @@ const (
 	dialWorkers      = 64
 	maxRoundTrips    = 1 << 32 // per connection and run
 	drainGrace       = 5 * time.Second
-	idleSettle       = 500 * time.Millisecond
 	greetingPrefix   = "connected:"
 	appInfoReplyHead = `{"kind":"response","pattern":"app.info"`
 )
@@ -55,10 +54,15 @@ func newLoadDialer(srcAddrs int) *loadDialer {
 	return ld
 }
 
-// dialAll opens n connections to url with a bounded number of workers; when
-// greeting is set, each connection first reads the "connected:<id>" line.
+// dialOptions says how dialAll opens each connection.
+type dialOptions struct {
+	greeting     bool     // read the "connected:<id>" line first
+	subprotocols []string // offered; the first must be accepted
+}
+
+// dialAll opens n connections to url with a bounded number of workers.
 // On error, every connection opened so far is closed.
-func (ld *loadDialer) dialAll(ctx context.Context, url string, n int, greeting bool) ([]*websocket.Conn, error) {
+func (ld *loadDialer) dialAll(ctx context.Context, url string, n int, opts dialOptions) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	var next atomic.Int64
 	var firstErr error
@@ -73,7 +77,7 @@ func (ld *loadDialer) dialAll(ctx context.Context, url string, n int, greeting b
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				c, err := ld.dial(ctx, url, greeting)
+				c, err := ld.dial(ctx, url, opts)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("dial connection %d of %d: %w", i+1, n, err) })
 					return
@@ -93,17 +97,23 @@ func (ld *loadDialer) dialAll(ctx context.Context, url string, n int, greeting b
 	return conns, nil
 }
 
-func (ld *loadDialer) dial(ctx context.Context, url string, greeting bool) (*websocket.Conn, error) {
+func (ld *loadDialer) dial(ctx context.Context, url string, opts dialOptions) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	c, resp, err := ld.d.DialContext(dctx, url, nil)
+	d := ld.d
+	d.Subprotocols = opts.subprotocols
+	c, resp, err := d.DialContext(dctx, url, nil)
 	if err != nil {
 		return nil, err
 	}
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
-	if greeting {
+	if len(opts.subprotocols) > 0 && c.Subprotocol() != opts.subprotocols[0] {
+		c.Close()
+		return nil, fmt.Errorf("server chose subprotocol %q, want %q", c.Subprotocol(), opts.subprotocols[0])
+	}
+	if opts.greeting {
 		_ = c.SetReadDeadline(time.Now().Add(dialTimeout))
 		_, msg, err := c.ReadMessage()
 		if err != nil {
@@ -132,7 +142,7 @@ type rttResult struct {
 	roundTrips uint64
 	window     time.Duration
 	hist       histogram
-	cpuSeconds float64 // server user+system CPU over the window
+	server     cpuUse // over the window
 }
 
 func (r rttResult) perSecond() float64 { return float64(r.roundTrips) / r.window.Seconds() }
@@ -141,7 +151,7 @@ func (r rttResult) cpuPerRoundTrip() time.Duration {
 	if r.roundTrips == 0 {
 		return 0
 	}
-	return time.Duration(r.cpuSeconds / float64(r.roundTrips) * 1e9)
+	return time.Duration(r.server.seconds / float64(r.roundTrips) * 1e9)
 }
 
 // rttSpec describes one round-trip run.
@@ -159,7 +169,7 @@ type rttSpec struct {
 // ends. Only round trips that start and end inside the window count; the
 // server's CPU time is sampled at the window's edges.
 func runRTT(ctx context.Context, ld *loadDialer, srv *serverProc, spec rttSpec, clk float64) (rttResult, error) {
-	conns, err := ld.dialAll(ctx, srv.wsURL, spec.conns, spec.greeting)
+	conns, err := ld.dialAll(ctx, srv.wsURL, spec.conns, dialOptions{greeting: spec.greeting})
 	if err != nil {
 		return rttResult{}, err
 	}
@@ -210,25 +220,15 @@ func runRTT(ctx context.Context, ld *loadDialer, srv *serverProc, spec rttSpec, 
 	}
 
 	// Sample the server's CPU time at the window's edges.
-	var t0, t1 uint64
-	var cpuErr error
 	sleepUntil(ctx, winStart)
-	t0, cpuErr = cpuTicks(srv.pid)
+	c0, cerr0 := sampleCPU(srv.pid)
 	sleepUntil(ctx, winEnd)
-	if cpuErr == nil {
-		t1, cpuErr = cpuTicks(srv.pid)
-	}
+	c1, cerr1 := sampleCPU(srv.pid)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errors.Join(errs...), cerr0, cerr1, ctx.Err()); err != nil {
 		return rttResult{}, err
 	}
-	if cpuErr != nil {
-		return rttResult{}, cpuErr
-	}
-	if err := ctx.Err(); err != nil {
-		return rttResult{}, err
-	}
-	res := rttResult{window: spec.duration, cpuSeconds: float64(t1-t0) / clk}
+	res := rttResult{window: spec.duration, server: c0.until(c1, clk)}
 	for i := range conns {
 		res.roundTrips += counts[i]
 		res.hist.merge(&hists[i])
@@ -289,45 +289,4 @@ func appInfoCheck(reply []byte) error {
 		return fmt.Errorf("app.info reply %q is not a response", reply)
 	}
 	return nil
-}
-
-// idleResult is the server memory that n idle connections cost.
-type idleResult struct {
-	conns                    int
-	rssBefore, rssAfter      uint64
-	before, after            memStats
-	rssPerConn, heapPerConn  float64 // bytes
-	stackPerConn, goroutines float64
-}
-
-// runIdle measures the server's memory (VmRSS and Go heap, each after a
-// forced GC that returns free memory to the OS), opens n connections that
-// then stay silent, and measures again.
-func runIdle(ctx context.Context, ld *loadDialer, srv *serverProc, n int, greeting bool) (idleResult, error) {
-	res := idleResult{conns: n}
-	var err error
-	if res.before, err = fetchMem(ctx, srv.debugURL); err != nil {
-		return res, err
-	}
-	if res.rssBefore, err = rssBytes(srv.pid); err != nil {
-		return res, err
-	}
-	conns, err := ld.dialAll(ctx, srv.wsURL, n, greeting)
-	if err != nil {
-		return res, err
-	}
-	defer closeAll(conns)
-	sleepUntil(ctx, time.Now().Add(idleSettle))
-	if res.after, err = fetchMem(ctx, srv.debugURL); err != nil {
-		return res, err
-	}
-	if res.rssAfter, err = rssBytes(srv.pid); err != nil {
-		return res, err
-	}
-	fn := float64(n)
-	res.rssPerConn = (float64(res.rssAfter) - float64(res.rssBefore)) / fn
-	res.heapPerConn = (float64(res.after.HeapInuse) - float64(res.before.HeapInuse)) / fn
-	res.stackPerConn = (float64(res.after.StackInuse) - float64(res.before.StackInuse)) / fn
-	res.goroutines = float64(res.after.Goroutines-res.before.Goroutines) / fn
-	return res, nil
 }

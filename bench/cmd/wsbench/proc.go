@@ -5,13 +5,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // raiseOpenFiles lifts the soft open-files limit to the hard limit, so one
@@ -64,6 +65,60 @@ func cpuTicks(pid int) (uint64, error) {
 		return 0, fmt.Errorf("parse /proc/%d/stat: utime %q stime %q", pid, f[11], f[12])
 	}
 	return utime + stime, nil
+}
+
+// cpuSample is a process's CPU use up to a moment: user+system time in
+// clock ticks (/proc/PID/stat), and how long its threads have been runnable
+// but waiting for a CPU (/proc/PID/task/*/schedstat), NaN when the kernel
+// does not say.
+type cpuSample struct {
+	ticks uint64
+	wait  float64 // seconds
+}
+
+// sampleCPU samples process pid's CPU use.
+func sampleCPU(pid int) (cpuSample, error) {
+	ticks, err := cpuTicks(pid)
+	if err != nil {
+		return cpuSample{}, err
+	}
+	return cpuSample{ticks: ticks, wait: schedWait(pid)}, nil
+}
+
+// cpuUse is what a process used between two samples.
+type cpuUse struct {
+	seconds float64 // on a CPU, user and system
+	waited  float64 // runnable but waiting for a CPU: other processes' share
+}
+
+func (a cpuSample) until(b cpuSample, clk float64) cpuUse {
+	return cpuUse{seconds: float64(b.ticks-a.ticks) / clk, waited: b.wait - a.wait}
+}
+
+// schedWait sums the run-queue wait of process pid's threads, in seconds:
+// the second field of /proc/PID/task/TID/schedstat, in nanoseconds.
+func schedWait(pid int) float64 {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		return math.NaN()
+	}
+	var ns uint64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread has exited
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			return math.NaN()
+		}
+		w, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return math.NaN()
+		}
+		ns += w
+	}
+	return float64(ns) / 1e9
 }
 
 // rssBytes returns VmRSS of process pid from /proc/PID/status.
@@ -126,94 +181,4 @@ func (p pinning) command(cpus, name string, args ...string) *exec.Cmd {
 		return exec.Command(name, args...)
 	}
 	return exec.Command(p.taskset, append([]string{"-c", cpus, name}, args...)...)
-}
-
-// serverProc is a running "wsbench server" child process.
-type serverProc struct {
-	cmd      *exec.Cmd
-	stdin    io.WriteCloser
-	pid      int
-	wsURL    string
-	debugURL string
-	stderr   bytes.Buffer
-}
-
-// startServer starts "wsbench server" of the given kind as a separate
-// process (pinned when p says so) and waits until it listens.
-func startServer(p pinning, kind, cpuprofile string) (*serverProc, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"server", "-kind=" + kind}
-	if cpuprofile != "" {
-		args = append(args, "-cpuprofile="+cpuprofile)
-	}
-	s := &serverProc{}
-	s.cmd = p.command(p.server, exe, args...)
-	s.cmd.Env = append(os.Environ(), envChild+"=1")
-	if os.Getenv("GORACE") == "" {
-		// A race-enabled build (the smoke test under -race) would sleep
-		// 1 s at every server exit.
-		s.cmd.Env = append(s.cmd.Env, "GORACE=atexit_sleep_ms=0")
-	}
-	s.cmd.Stderr = &s.stderr
-	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	s.pid = s.cmd.Process.Pid // taskset execs the server: same pid
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), readyPrefix) {
-				lines <- sc.Text()
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	t := time.NewTimer(15 * time.Second)
-	defer t.Stop()
-	select {
-	case line := <-lines:
-		for _, f := range strings.Fields(line) {
-			if v, ok := strings.CutPrefix(f, "ws="); ok {
-				s.wsURL = v
-			}
-			if v, ok := strings.CutPrefix(f, "debug="); ok {
-				s.debugURL = v
-			}
-		}
-		return s, nil
-	case <-t.C:
-		s.stop()
-		return nil, fmt.Errorf("server %s did not start within 15s: %s", kind, s.stderr.String())
-	}
-}
-
-// stop closes the server's stdin (it exits, writing its profile) and waits
-// for it, killing it after 15 s.
-func (s *serverProc) stop() error {
-	_ = s.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("server exited: %w: %s", err, s.stderr.String())
-		}
-		return nil
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("server did not exit within 15s; killed")
-	}
 }

@@ -95,17 +95,30 @@ func (f *figure) add(fx, base float64) {
 	f.base = append(f.base, base)
 }
 
-// ratio returns the median over runs of fxforge/baseline, NaN when a
-// baseline is not positive.
-func (f *figure) ratio() float64 {
+// ratios returns fxforge/baseline per run, nil when a baseline is not
+// positive.
+func (f *figure) ratios() []float64 {
 	var rs []float64
 	for i := range f.fx {
-		if f.base[i] <= 0 {
-			return math.NaN()
+		if !(f.base[i] > 0) {
+			return nil
 		}
 		rs = append(rs, f.fx[i]/f.base[i])
 	}
-	return median(rs)
+	return rs
+}
+
+// ratio returns the median over runs of fxforge/baseline, NaN when a
+// baseline is not positive.
+func (f *figure) ratio() float64 { return median(f.ratios()) }
+
+// spread returns the lowest and highest per-run ratio.
+func (f *figure) spread() string {
+	rs := f.ratios()
+	if len(rs) == 0 {
+		return "n/a"
+	}
+	return fmtRatio(slices.Min(rs)) + "–" + fmtRatio(slices.Max(rs))
 }
 
 // table collects figures in the order they were first added.
@@ -133,15 +146,16 @@ func (t *table) find(section, name string) *figure {
 	return nil
 }
 
-// write prints the table as Markdown: figure | fxforge | baseline | ratio.
+// write prints the table as Markdown: figure | fxforge | baseline | ratio |
+// range of the per-run ratios.
 func (t *table) write(w io.Writer) {
 	section := ""
 	for _, f := range t.figs {
 		if f.section != section {
 			section = f.section
 			fmt.Fprintf(w, "\n%s\n\n", section)
-			fmt.Fprintln(w, "| figure | fxforge | baseline | ratio |")
-			fmt.Fprintln(w, "| --- | ---: | ---: | ---: |")
+			fmt.Fprintln(w, "| figure | fxforge | baseline | ratio | per-run ratios |")
+			fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: |")
 		}
 		name := f.name
 		if f.unit != "" {
@@ -150,8 +164,8 @@ func (t *table) write(w io.Writer) {
 		if f.better != "" {
 			name += ", " + f.better + " is better"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name,
-			fmt.Sprintf(f.format, median(f.fx)), fmt.Sprintf(f.format, median(f.base)), fmtRatio(f.ratio()))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", name,
+			fmt.Sprintf(f.format, median(f.fx)), fmt.Sprintf(f.format, median(f.base)), fmtRatio(f.ratio()), f.spread())
 	}
 }
 
@@ -188,8 +202,8 @@ func (g target) check() (float64, string) {
 
 func writeTargets(w io.Writer, targets []target) {
 	fmt.Fprintf(w, "\ntargets\n\n")
-	fmt.Fprintln(w, "| target | ratio | limit | result |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | --- |")
+	fmt.Fprintln(w, "| target | ratio | per-run ratios | limit | result |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | --- |")
 	for _, g := range targets {
 		r, res := g.check()
 		op := "≥"
@@ -199,7 +213,11 @@ func writeTargets(w io.Writer, targets []target) {
 		if g.note != "" {
 			res += " (" + g.note + ")"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s %.2f× | %s |\n", g.what, fmtRatio(r), op, g.limit, res)
+		spread := "n/a"
+		if g.fig != nil {
+			spread = g.fig.spread()
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s %.2f× | %s |\n", g.what, fmtRatio(r), spread, op, g.limit, res)
 	}
 }
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,63 +9,49 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
-	"runtime/debug"
+	"os/signal"
 	"runtime/pprof"
-	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
-
-	"github.com/fxforge/fxforge/msregistry"
-	"github.com/fxforge/fxforge/wsgateway"
+	"go.uber.org/fx"
 )
 
-// Server kinds, as given to "wsbench server -kind".
+// Server kinds. All but kindHello run as "wsbench server -kind=KIND"; the
+// hello example runs as its own binary.
 const (
-	kindRaw     = "raw"             // coder/websocket echo, no fxforge code
-	kindEcho    = "fxforge-echo"    // wsgateway.Server, gateway echoes with conn.Read/conn.Write
-	kindAppInfo = "fxforge-appinfo" // wsgateway.Server, greeting then wsgateway.Serve + msregistry
+	kindRaw       = "raw"              // coder/websocket echo, no fxforge code
+	kindEcho      = "fxforge-echo"     // fx app: a gateway that echoes with conn.Read/conn.Write
+	kindRawFanout = "raw-fanout"       // coder/websocket broadcast loop over a slice of connections
+	kindFanout    = "fxforge-fanout"   // fx app: every connection in one Hub room, hub.Send to the room
+	kindHello     = "hello-websockets" // the examples/hello-websockets program, built by wsbench
 )
 
-// benchPingInterval is the fxforge servers' heartbeat interval: long enough
-// that no ping fires during a run, while every connection still carries its
-// heartbeat timer (so idle memory includes it).
-const benchPingInterval = 10 * time.Minute
-
-// readyPrefix starts the line the server prints on stdout once it listens.
-const readyPrefix = "wsbench-ready"
-
-// serverMain runs "wsbench server": one WebSocket server of the given kind,
-// and a debug endpoint that reports memory. It exits when stdin reaches EOF
-// (the load generator closes it, or dies).
-func serverMain(args []string, stdin io.Reader, stdout io.Writer) error {
+// serverMain runs "wsbench server": one WebSocket server of the given kind
+// at addr, path /ws, until SIGTERM or SIGINT.
+func serverMain(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("wsbench server", flag.ContinueOnError)
-	kind := fs.String("kind", kindRaw, "server kind: "+kindRaw+", "+kindEcho+" or "+kindAppInfo)
-	addr := fs.String("addr", "127.0.0.1:0", "WebSocket listen address (loopback)")
-	debugAddr := fs.String("debug-addr", "127.0.0.1:0", "debug endpoint listen address (loopback): GET /mem")
+	fs.SetOutput(stderr)
+	kind := fs.String("kind", kindRaw, "server kind: "+kindRaw+", "+kindEcho+", "+kindRawFanout+" or "+kindFanout)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the server's whole life to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	raiseOpenFiles()
-
-	var ws http.Handler
+	var run func() error
 	switch *kind {
 	case kindRaw:
-		ws = http.HandlerFunc(rawEcho)
+		run = func() error { return serveRaw(*addr, http.HandlerFunc(rawEcho)) }
+	case kindRawFanout:
+		run = func() error { return serveRaw(*addr, &rawBroadcast{}) }
 	case kindEcho:
-		ws = wsgateway.NewServer(echoGateway, wsgateway.Config{Path: "/ws", PingInterval: benchPingInterval})
-	case kindAppInfo:
-		h, err := appInfoServer()
-		if err != nil {
-			return err
-		}
-		ws = h
+		run = func() error { return runApp(echoApp(*addr)) }
+	case kindFanout:
+		run = func() error { return runApp(fanoutApp(*addr)) }
 	default:
-		return fmt.Errorf("unknown server kind %q", *kind)
+		return fmt.Errorf("unknown server kind %q; want %s, %s, %s or %s", *kind, kindRaw, kindEcho, kindRawFanout, kindFanout)
 	}
-
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -81,35 +65,52 @@ func serverMain(args []string, stdin io.Reader, stdout io.Writer) error {
 			_ = f.Close()
 		}()
 	}
+	return run()
+}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
+// runApp runs an fx app as a user's main does, with Run: it starts, waits
+// for SIGTERM or SIGINT, and stops.
+func runApp(opts fx.Option) error {
+	app := fx.New(opts)
+	if err := app.Err(); err != nil {
 		return err
 	}
-	dln, err := net.Listen("tcp", *debugAddr)
+	app.Run()
+	return nil
+}
+
+// serveRaw serves h at /ws on addr with plain net/http until SIGTERM or
+// SIGINT.
+func serveRaw(addr string, h http.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/ws", ws)
+	mux.Handle("/ws", h)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ds := &http.Server{Handler: http.HandlerFunc(serveMem), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	go func() { _ = ds.Serve(dln) }()
-	fmt.Fprintf(stdout, "%s ws=ws://%s/ws debug=http://%s/mem pid=%d\n", readyPrefix, ln.Addr(), dln.Addr(), os.Getpid())
-
-	// Wait for EOF on stdin: the load generator is done with this server.
-	_, _ = io.Copy(io.Discard, bufio.NewReader(stdin))
-	_ = ln.Close()
-	_ = dln.Close()
-	return nil
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		// Hijacked WebSocket connections are not closed by Close; the
+		// process exits right after.
+		return hs.Close()
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
 }
 
 // rawEcho is the baseline: a plain coder/websocket echo server, written the
 // way its documentation suggests, with no fxforge code. It reads and writes
 // with context.Background() (no per-call timer), the cheapest raw use.
 func rawEcho(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return
 	}
@@ -124,116 +125,4 @@ func rawEcho(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-}
-
-// echoGateway echoes every message through the queued Conn write path.
-var echoGateway = wsgateway.GatewayFunc(func(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
-	for {
-		typ, data, err := conn.Read(ctx)
-		if err != nil {
-			return err
-		}
-		if err := conn.Write(typ, data); err != nil {
-			return err
-		}
-	}
-})
-
-// appConfig, appInfo and the gateway below mirror examples/hello-websockets
-// without fx: the same handler, resolution and frames.
-type appConfig struct{ AppName string }
-
-type appInfo struct {
-	AppName   string `json:"app_name"`
-	Transport string `json:"transport"`
-	Pings     int64  `json:"pings"`
-}
-
-type appInfoGateway struct{ reg *msregistry.Registry }
-
-func (g *appInfoGateway) OnConnect(ctx *wsgateway.Context, conn *wsgateway.Conn) error {
-	if _, err := wsgateway.Resolve[*appConfig](ctx); err != nil {
-		return err
-	}
-	if err := conn.WriteText("connected:" + ctx.RequestID()); err != nil {
-		return err
-	}
-	return wsgateway.Serve(ctx, conn, g.reg)
-}
-
-// appInfoServer builds the app.info gateway the way a user without fx would:
-// a resolver, a registry, wsgateway.NewServer.
-func appInfoServer() (*wsgateway.Server, error) {
-	res := msregistry.NewResolver()
-	msregistry.Register(res, &appConfig{AppName: "fxforge"})
-	reg := msregistry.New(msregistry.WithResolver(res))
-	var pings atomic.Int64
-	err := msregistry.Message(reg, "app.info", func(ctx context.Context, _ struct{}) (appInfo, error) {
-		cfg, err := msregistry.Resolve[*appConfig](ctx)
-		if err != nil {
-			return appInfo{}, err
-		}
-		call, _ := msregistry.CallFrom(ctx)
-		return appInfo{AppName: cfg.AppName, Transport: call.Transport, Pings: pings.Load()}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = msregistry.Event(reg, "app.ping", func(context.Context, any) error {
-		pings.Add(1)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return wsgateway.NewServer(&appInfoGateway{reg: reg}, wsgateway.Config{
-		Path: "/ws", PingInterval: benchPingInterval, Resolver: res,
-	}), nil
-}
-
-// memStats is the debug endpoint's answer.
-type memStats struct {
-	HeapInuse  uint64 `json:"heap_inuse"`
-	HeapAlloc  uint64 `json:"heap_alloc"`
-	StackInuse uint64 `json:"stack_inuse"`
-	Sys        uint64 `json:"sys"`
-	Goroutines int    `json:"goroutines"`
-}
-
-// serveMem answers GET /mem with runtime.MemStats; with ?gc=1 it first runs
-// debug.FreeOSMemory (a forced GC that also returns free pages to the OS,
-// so VmRSS reflects live memory).
-func serveMem(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/mem" {
-		http.NotFound(w, r)
-		return
-	}
-	if r.URL.Query().Get("gc") == "1" {
-		debug.FreeOSMemory()
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(memStats{
-		HeapInuse: ms.HeapInuse, HeapAlloc: ms.HeapAlloc, StackInuse: ms.StackInuse,
-		Sys: ms.Sys, Goroutines: runtime.NumGoroutine(),
-	})
-}
-
-// fetchMem asks a server's debug endpoint for its memory, after a GC.
-func fetchMem(ctx context.Context, url string) (memStats, error) {
-	var ms memStats
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"?gc=1", nil)
-	if err != nil {
-		return ms, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return ms, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return ms, errors.New("debug endpoint: " + resp.Status)
-	}
-	return ms, json.NewDecoder(resp.Body).Decode(&ms)
 }
