@@ -52,13 +52,12 @@ const fanoutRoom = "bench"
 // connection that sends "publish N SIZE" has N messages of SIZE bytes sent
 // to everyone else in the room with hub.Send.
 func fanoutApp(addr string) fx.Option {
-	hub := wsgateway.NewHub(wsgateway.HubConfig{})
 	return fx.Options(
 		fxforge.Logger(),
 		fxforge.HTTPServer(fxforge.Addr(addr)),
-		fx.Supply(hub),
+		fxforge.Hub(), // every WebSocketModule serves its connections with it
 		fxforge.Gateway(newFanoutGateway),
-		fxforge.WebSocketModule("/ws", fxforge.WithConfig(func(c *wsgateway.Config) { c.Hub = hub })),
+		fxforge.WebSocketModule("/ws"),
 	)
 }
 
