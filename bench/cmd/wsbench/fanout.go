@@ -141,6 +141,9 @@ func runFanout(ctx context.Context, ld *loadDialer, srv *serverProc, spec fanout
 		subs[i] = &subscriber{c: c}
 		wg.Go(func() { subs[i].read(&closing) })
 	}
+	// The publisher receives nothing, but reads to answer heartbeat pings.
+	var pubEnded atomic.Int64
+	wg.Go(func() { readUntilClosed(pub, &closing, &pubEnded) })
 	defer func() {
 		closing.Store(true)
 		closeAll(append(conns, pub))
@@ -251,6 +254,9 @@ func runFanout(ctx context.Context, ld *loadDialer, srv *serverProc, spec fanout
 	}
 	if err := subErr(); err != nil {
 		return res, err
+	}
+	if pubEnded.Load() > 0 {
+		return res, errors.New("the publisher's connection ended during the run")
 	}
 	res = fanoutResult{
 		deliveries: d1 - d0, wsMessages: m1 - m0, published: published, window: spec.duration,
