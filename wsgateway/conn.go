@@ -41,9 +41,10 @@ type Conn struct {
 	limiter    *rate.Limiter
 	violations int // the reading goroutine only
 
-	heartbeat *time.Timer
-	stall     *time.Timer // fires when one write takes longer than WriteTimeout
-	inWrite   atomic.Bool // the writer is inside a socket write
+	heartbeat    *time.Timer // pings, then bounds the wait for the pong
+	awaitingPong atomic.Bool // a ping is unanswered
+	stall        *time.Timer // fires when one write takes longer than WriteTimeout
+	inWrite      atomic.Bool // the writer is inside a socket write
 
 	mu       sync.Mutex
 	queue    []outbound    // messages waiting for the writer
@@ -67,9 +68,15 @@ func newConn(ws *websocket.Conn, raw net.Conn, cfg *Config) *Conn {
 	}
 	c.batching = ws.Subprotocol() == SubprotocolBatch
 	ws.SetReadLimit(cfg.ReadLimit)
-	c.stall = time.AfterFunc(time.Hour, c.onStall)
-	c.stall.Stop()
+	c.stall = c.newTimer(c.onStall)
 	return c
+}
+
+// newTimer returns a stopped timer that runs f when it fires.
+func (c *Conn) newTimer(f func()) *time.Timer {
+	t := time.AfterFunc(time.Hour, f)
+	t.Stop()
+	return t
 }
 
 // ID returns the connection's id, made by the server and unique across

@@ -103,11 +103,11 @@ func (c *Context) Query() url.Values { return c.url.Query() }
 func (c *Context) RemoteAddr() string { return c.remoteAddr }
 
 // Logger returns a logger whose every line carries the connection id and
-// request id. It is built on first use, so connections that never log pay
-// nothing for it.
+// request id. It is built on first use, and lazily (zap's WithLazy), so a
+// connection whose lines are all below the level pays almost nothing for it.
 func (c *Context) Logger() *zap.Logger {
 	c.logOnce.Do(func() {
-		c.logger = c.base.With(zap.String("conn_id", c.connID), zap.String("request_id", c.requestID))
+		c.logger = c.base.WithLazy(zap.String("conn_id", c.connID), zap.String("request_id", c.requestID))
 	})
 	return c.logger
 }
