@@ -35,7 +35,6 @@ type Conn struct {
 	ws  *websocket.Conn
 	raw net.Conn // the hijacked connection under ws, to cut it at once
 	cfg *Config
-	obs Observer
 	ctx *Context
 
 	limiter    *rate.Limiter
@@ -62,7 +61,7 @@ type Conn struct {
 }
 
 func newConn(ws *websocket.Conn, raw net.Conn, cfg *Config) *Conn {
-	c := &Conn{ws: ws, raw: raw, cfg: cfg, obs: cfg.Observer, done: make(chan struct{})}
+	c := &Conn{ws: ws, raw: raw, cfg: cfg, done: make(chan struct{})}
 	if cfg.MessageRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.MessageRate), cfg.MessageBurst)
 	}
@@ -117,8 +116,8 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 		c.readFailed(err)
 		return 0, nil, err
 	}
-	if c.obs != nil {
-		c.obs.MessageReceived()
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.MessageReceived()
 	}
 	if typ == MessageText && !utf8.Valid(data) {
 		c.drain(StatusInvalidData, "invalid UTF-8", ErrInvalidUTF8)
@@ -131,8 +130,8 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 			c.drain(StatusPolicyViolation, "message rate exceeded", err)
 			return 0, nil, err
 		}
-		if c.obs != nil {
-			c.obs.MessageDropped(DropRateLimited)
+		if c.cfg.Observer != nil {
+			c.cfg.Observer.MessageDropped(DropRateLimited)
 		}
 		return typ, data, errRateDropped
 	}

@@ -66,8 +66,8 @@ func (c *Conn) enqueue(typ MessageType, p []byte, inline bool, done func()) erro
 		if len(c.queue) >= c.cfg.OutboundQueue {
 			c.mu.Unlock()
 			c.fail(StatusTryAgainLater, "slow consumer", fmt.Errorf("%w: %d messages queued", ErrSlowConsumer, c.cfg.OutboundQueue))
-			if c.obs != nil {
-				c.obs.MessageDropped(DropSlowConsumer)
+			if c.cfg.Observer != nil {
+				c.cfg.Observer.MessageDropped(DropSlowConsumer)
 			}
 			return ErrSlowConsumer
 		}
@@ -105,8 +105,8 @@ func (c *Conn) send(typ MessageType, p []byte) bool {
 		c.writeFailed(err)
 		return false
 	}
-	if c.obs != nil {
-		c.obs.MessageSent()
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.MessageSent()
 	}
 	return true
 }
@@ -209,9 +209,9 @@ func (c *Conn) sendBatch(batch []outbound) bool {
 		if !c.send(m.typ, data) {
 			return false
 		}
-		if c.obs != nil {
+		if c.cfg.Observer != nil {
 			for range j - i - 1 {
-				c.obs.MessageSent()
+				c.cfg.Observer.MessageSent()
 			}
 		}
 		i = j
@@ -231,8 +231,8 @@ func (c *Conn) onStall() {
 	c.setStatus(CloseStatus{Code: StatusTryAgainLater, Reason: "write timeout",
 		Cause: fmt.Errorf("%w: a write took longer than %s", ErrSlowConsumer, c.cfg.WriteTimeout)})
 	c.ctx.Logger().Warn("closing slow consumer: write timed out", zap.Duration("write_timeout", c.cfg.WriteTimeout))
-	if c.obs != nil {
-		c.obs.MessageDropped(DropSlowConsumer)
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.MessageDropped(DropSlowConsumer)
 	}
 	c.abort()
 }
