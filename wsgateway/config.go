@@ -59,7 +59,7 @@ type Config struct {
 	PongTimeout time.Duration
 
 	// WriteTimeout bounds a stalled write: a peer that takes no message for
-	// between one and two WriteTimeouts is cut off (recorded as 1013; no
+	// between one and 1¼ WriteTimeouts is cut off (recorded as 1013; no
 	// close frame can reach a peer that does not read). Default 10 s.
 	WriteTimeout time.Duration
 

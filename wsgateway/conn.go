@@ -42,8 +42,7 @@ type Conn struct {
 
 	heartbeat    *time.Timer // pings, then bounds the wait for the pong
 	awaitingPong atomic.Bool // a ping is unanswered
-	stall        *time.Timer // fires when one write takes longer than WriteTimeout
-	inWrite      atomic.Bool // the writer is inside a socket write
+	stall        stallWatch  // cuts the socket when a write stalls
 
 	mu       sync.Mutex
 	queue    []outbound    // messages waiting for the writer
@@ -67,7 +66,7 @@ func newConn(ws *websocket.Conn, raw net.Conn, cfg *Config) *Conn {
 	}
 	c.batching = ws.Subprotocol() == SubprotocolBatch
 	ws.SetReadLimit(cfg.ReadLimit)
-	c.stall = c.newTimer(c.onStall)
+	c.stall.init(cfg.WriteTimeout, c.onStall)
 	return c
 }
 

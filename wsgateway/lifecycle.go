@@ -216,7 +216,7 @@ func (c *Conn) finish() CloseStatus {
 	if c.heartbeat != nil {
 		c.heartbeat.Stop()
 	}
-	c.stall.Stop()
+	c.stall.stop()
 	c.abort()
 	c.mu.Lock()
 	defer c.mu.Unlock()

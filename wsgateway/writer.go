@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-
-	"go.uber.org/zap"
 )
 
 // How a message reaches the wire
@@ -25,8 +23,8 @@ import (
 // writer goroutine sends what has queued up by the time it runs as one
 // message.
 //
-// Every socket write arms c.stall; a write still in progress WriteTimeout
-// later means the peer stopped reading, and the connection is cut (1013).
+// A socket write still in progress WriteTimeout after it began means the
+// peer stopped reading, and the connection is cut (1013); see stall.go.
 
 // outbound is one queued message; done, when set, runs once the message is
 // written or dropped.
@@ -96,11 +94,9 @@ func (c *Conn) enqueue(typ MessageType, p []byte, inline bool, done func()) erro
 // send writes one message to the socket under the stall watchdog. It
 // reports whether the socket is still usable.
 func (c *Conn) send(typ MessageType, p []byte) bool {
-	c.inWrite.Store(true)
-	c.stall.Reset(c.cfg.WriteTimeout)
+	c.stall.begin()
 	err := c.ws.Write(context.Background(), typ, p)
-	c.stall.Stop()
-	c.inWrite.Store(false)
+	c.stall.end()
 	if err != nil {
 		c.writeFailed(err)
 		return false
@@ -221,18 +217,3 @@ func (c *Conn) sendBatch(batch []outbound) bool {
 
 // maxBatchBytes bounds one batched WebSocket message.
 const maxBatchBytes = 64 << 10
-
-// onStall runs when a socket write has taken WriteTimeout: the peer does not
-// read, so no close frame could reach it either; the socket is cut.
-func (c *Conn) onStall() {
-	if !c.inWrite.Load() {
-		return
-	}
-	c.setStatus(CloseStatus{Code: StatusTryAgainLater, Reason: "write timeout",
-		Cause: fmt.Errorf("%w: a write took longer than %s", ErrSlowConsumer, c.cfg.WriteTimeout)})
-	c.ctx.Logger().Warn("closing slow consumer: write timed out", zap.Duration("write_timeout", c.cfg.WriteTimeout))
-	if c.cfg.Observer != nil {
-		c.cfg.Observer.MessageDropped(DropSlowConsumer)
-	}
-	c.abort()
-}
