@@ -36,3 +36,22 @@ func TestCorePackagesLinkNoPrometheus(t *testing.T) {
 		t.Errorf("go list -deps fxmetrics does not list the Prometheus client: %v\n%s", err, out)
 	}
 }
+
+// TestFxmetricsLinksNoNATS checks that the broker and NATS series come
+// through fxforge.NATSObserver and wsgateway.BrokerObserver: an app with
+// metrics and without NATS links no nats-io module.
+func TestFxmetricsLinksNoNATS(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	out, err := exec.Command(gobin, "list", "-deps", "github.com/fxforge/fxforge/fxforge/fxmetrics").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps fxmetrics: %v\n%s", err, out)
+	}
+	for dep := range strings.FieldsSeq(string(out)) {
+		if strings.HasPrefix(dep, "github.com/nats-io/") {
+			t.Errorf("fxmetrics links %s; take NATS events through fxforge.NATSObserver or wsgateway.BrokerObserver", dep)
+		}
+	}
+}

@@ -16,8 +16,15 @@
 // fxforge_ws_closed_total and fxforge_ws_dropped_total for its path, and
 // the registry fxforge_ms_handled_total, fxforge_ms_handle_duration_seconds
 // and fxforge_ms_unknown_pattern_total; the Go runtime and process
-// collectors come along. docs/operations.md lists every series, what to
-// alert on and a scrape configuration.
+// collectors come along. An app with fxforge/fxnats also reports its NATS
+// connection (fxforge_nats_connected, fxforge_nats_reconnects_total) and,
+// with fxnats.HubBroker, the hub messages shared with its other processes
+// (fxforge_broker_published_total, fxforge_broker_delivered_total,
+// fxforge_broker_dropped_total); fxmetrics takes those events through
+// fxforge.NATSObserver and wsgateway.BrokerObserver, so it links no NATS
+// code, and an app without NATS has none of these series.
+// docs/operations.md lists every series, what to alert on and a scrape
+// configuration.
 //
 // The app's *prometheus.Registry is in the graph (never the global default
 // registry), so the app's own metrics are served on the same endpoint:
@@ -33,6 +40,7 @@
 // server of their own (Addr), and hold the stop for load balancers to
 // notice (DrainDelay).
 //
-// Without fx, NewGatewayMetrics gives a wsgateway.Config its Observer and
-// NewRegistryMetrics is an msregistry.Observer.
+// Without fx, NewGatewayMetrics gives a wsgateway.Config its Observer,
+// NewRegistryMetrics is an msregistry.Observer and NewBrokerMetrics a
+// wsgateway.BrokerObserver (natsbroker.WithObserver).
 package fxmetrics

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/msregistry"
+	"github.com/fxforge/fxforge/wsgateway"
 )
 
 // Default paths of the endpoints.
@@ -73,6 +74,10 @@ var Module = Metrics()
 //     its connections and messages (see GatewayMetrics), and an
 //     msregistry.Observer, so fxforge.Microservices reports its calls (see
 //     RegistryMetrics);
+//   - a wsgateway.BrokerObserver and an fxforge.NATSObserver, which
+//     fxnats.HubBroker and fxnats.Connection report to (see BrokerMetrics
+//     and NATSMetrics); fx builds them, and their series appear, only in
+//     an app that has those;
 //   - GET /metrics (Prometheus text format), /healthz (200 while the
 //     process serves) and /readyz (200 once the app has started; 503 while
 //     it starts and from the moment it begins to stop), on the app's
@@ -97,6 +102,8 @@ func Metrics(opts ...Option) fx.Option {
 		fx.Provide(
 			func(m *GatewayMetrics) fxforge.GatewayObservers { return m.Observer },
 			func(m *RegistryMetrics) msregistry.Observer { return m },
+			cfg.newBrokerObserver,
+			cfg.newNATSObserver,
 		),
 	}
 	if cfg.addr == "" {
@@ -167,6 +174,14 @@ func (c config) newGatewayMetrics(in observedIn) (*GatewayMetrics, error) {
 
 func (c config) newRegistryMetrics(in observedIn) (*RegistryMetrics, error) {
 	return NewRegistryMetrics(in.Registry, c.buckets...)
+}
+
+func (c config) newBrokerObserver(in observedIn) (wsgateway.BrokerObserver, error) {
+	return NewBrokerMetrics(in.Registry)
+}
+
+func (c config) newNATSObserver(in observedIn) (fxforge.NATSObserver, error) {
+	return NewNATSMetrics(in.Registry)
 }
 
 type appServerIn struct {

@@ -9,6 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
+
+	"github.com/fxforge/fxforge/fxforge"
 )
 
 // Module provides the app's *nats.Conn and *Info with the default options:
@@ -35,7 +37,8 @@ func (i *Info) Embedded() bool { return i.embedded }
 type connIn struct {
 	fx.In
 	Lifecycle fx.Lifecycle
-	Logger    *zap.Logger `optional:"true"`
+	Logger    *zap.Logger          `optional:"true"`
+	Observer  fxforge.NATSObserver `optional:"true"`
 }
 
 type connOut struct {
@@ -65,7 +68,10 @@ type connOut struct {
 //
 // The client reconnects forever (ReconnectWait between attempts) and
 // buffers up to ReconnectBufSize bytes of publishes while disconnected;
-// disconnects are logged at warn, reconnects at info.
+// disconnects are logged at warn, reconnects at info. When the graph holds
+// an fxforge.NATSObserver (fxforge/fxmetrics provides one, wherever it
+// stands among the app's options), the connection reports its connects,
+// disconnects and reconnects to it.
 func Connection(opts ...Option) fx.Option {
 	return fx.Options(
 		fx.Provide(func(in connIn) (connOut, error) { return connect(newConfig(opts), in) }),
@@ -96,7 +102,11 @@ func connect(cfg config, in connIn) (connOut, error) {
 		log.Info("nats: embedded server listening on "+url, zap.String("url", url))
 	}
 
-	nc, err := nats.Connect(url, cfg.natsOptionsFor(log)...)
+	obs := in.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	nc, err := nats.Connect(url, cfg.natsOptionsFor(log, obs)...)
 	if err != nil {
 		if srv != nil {
 			stopEmbedded(srv)
@@ -114,14 +124,17 @@ func connect(cfg config, in connIn) (connOut, error) {
 }
 
 // natsOptionsFor returns the nats.go options: reconnect forever, log
-// connection events to log, then the caller's own options.
-func (c config) natsOptionsFor(log *zap.Logger) []nats.Option {
+// connection events to log and report them to obs, then the caller's own
+// options. nats.go runs the handlers one at a time, in order.
+func (c config) natsOptionsFor(log *zap.Logger, obs fxforge.NATSObserver) []nats.Option {
 	opts := []nats.Option{
 		nats.Name(c.name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(c.reconnectWait),
 		nats.ReconnectBufSize(c.reconnectBufSize),
+		nats.ConnectHandler(func(*nats.Conn) { obs.Connected() }),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			obs.Disconnected()
 			if err == nil { // a deliberate close or drain
 				log.Debug("nats: disconnected")
 				return
@@ -129,6 +142,7 @@ func (c config) natsOptionsFor(log *zap.Logger) []nats.Option {
 			log.Warn("nats: disconnected; reconnecting", zap.Error(err))
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			obs.Reconnected()
 			log.Info("nats: reconnected to "+nc.ConnectedUrlRedacted(), zap.String("url", nc.ConnectedUrlRedacted()))
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -141,6 +155,13 @@ func (c config) natsOptionsFor(log *zap.Logger) []nats.Option {
 	}
 	return append(opts, c.natsOptions...)
 }
+
+// nopObserver is the fxforge.NATSObserver of an app without one.
+type nopObserver struct{}
+
+func (nopObserver) Connected()    {}
+func (nopObserver) Disconnected() {}
+func (nopObserver) Reconnected()  {}
 
 // stop drains the connection, waiting until it is closed or ctx ends, then
 // stops the embedded server.

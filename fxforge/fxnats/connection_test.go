@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/fxforge/fxnats"
 	"github.com/fxforge/fxforge/internal/natstest"
 )
@@ -231,5 +232,50 @@ func TestEmbeddedWinsOverNATS_URL(t *testing.T) {
 	defer a.RequireStop()
 	if !info.Embedded() {
 		t.Fatal("fxnats.Embedded did not start an embedded server")
+	}
+}
+
+// stateEvents is an fxforge.NATSObserver that sends what it is told.
+type stateEvents chan string
+
+func (e stateEvents) Connected()    { e <- "connected" }
+func (e stateEvents) Disconnected() { e <- "disconnected" }
+func (e stateEvents) Reconnected()  { e <- "reconnected" }
+
+// next fails unless the next event, within a generous deadline, is want.
+func (e stateEvents) next(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case got := <-e:
+		if got != want {
+			t.Fatalf("observer told %q, want %q", got, want)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("observer not told %q", want)
+	}
+}
+
+func TestConnectionReportsItsStateToTheNATSObserverInTheGraph(t *testing.T) {
+	ns := startNATS(t, -1)
+	port := ns.Addr().(*net.TCPAddr).Port
+	events := make(stateEvents, 16)
+	a, _, _, _ := app(t,
+		fx.Supply(fx.Annotate(events, fx.As(new(fxforge.NATSObserver)))),
+		fxnats.Connection(fxnats.URL(ns.ClientURL()), fxnats.ReconnectWait(50*time.Millisecond)),
+	)
+	a.RequireStart()
+	events.next(t, "connected")
+
+	natstest.Stop(ns)
+	events.next(t, "disconnected")
+	startNATS(t, port)
+	events.next(t, "reconnected")
+
+	a.RequireStop()
+	events.next(t, "disconnected")
+	select {
+	case e := <-events:
+		t.Fatalf("observer told %q after the connection closed", e)
+	default:
 	}
 }

@@ -15,6 +15,14 @@
 // disconnects at warn and reconnects at info. On stop the connection is
 // drained, then the embedded server stops.
 //
+// With fxforge/fxmetrics in the app, the connection reports
+// fxforge_nats_connected and fxforge_nats_reconnects_total, and HubBroker's
+// broker fxforge_broker_published_total, fxforge_broker_delivered_total and
+// fxforge_broker_dropped_total: both take the observers fxmetrics provides
+// (fxforge.NATSObserver, wsgateway.BrokerObserver) as optional
+// dependencies, so this package links no Prometheus code and an app
+// without fxmetrics runs as before.
+//
 // Microservice serves the app's *msregistry.Registry over that connection
 // with natstransport, in NestJS's NATS wire format and with NATS service
 // discovery; Client provides an msregistry.Client that calls patterns

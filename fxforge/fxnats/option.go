@@ -60,7 +60,10 @@ func ReconnectWait(d time.Duration) Option { return func(c *config) { c.reconnec
 func ReconnectBufSize(n int) Option { return func(c *config) { c.reconnectBufSize = n } }
 
 // NATSOptions adds nats.go options (credentials, TLS, ...) to the
-// connection. They are applied after fxnats's own, so they win.
+// connection. They are applied after fxnats's own, so they win: a
+// connect, disconnect, reconnect or error handler given here replaces
+// fxnats's, and with it the logs and the fxforge.NATSObserver reports of
+// that event.
 func NATSOptions(opts ...nats.Option) Option {
 	return func(c *config) { c.natsOptions = append(c.natsOptions, opts...) }
 }

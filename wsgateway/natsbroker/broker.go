@@ -23,6 +23,7 @@ type Broker struct {
 	nc      *nats.Conn
 	subject string
 	log     *zap.Logger
+	obs     wsgateway.BrokerObserver
 	err     error // a bad option, reported by Publish and Subscribe
 }
 
@@ -35,7 +36,7 @@ var _ wsgateway.Broker = (*Broker)(nil)
 // for ever); see the package documentation for what happens while it is
 // disconnected.
 func New(nc *nats.Conn, opts ...Option) *Broker {
-	b := &Broker{nc: nc, subject: DefaultSubject, log: zap.NewNop()}
+	b := &Broker{nc: nc, subject: DefaultSubject, log: zap.NewNop(), obs: nopObserver{}}
 	for _, opt := range opts {
 		opt(b)
 	}
@@ -61,7 +62,20 @@ func (b *Broker) Subject() string { return b.subject }
 // nats.ErrReconnectBufExceeded. A closed connection fails with
 // nats.ErrConnectionClosed, a message over the server's limit with
 // nats.ErrMaxPayload.
+//
+// The observer (WithObserver) counts a message Publish hands to nats.go as
+// published, and one it returns an error for as dropped with
+// wsgateway.BrokerPublishFailed.
 func (b *Broker) Publish(_ context.Context, m wsgateway.BrokerMessage) error {
+	if err := b.publish(m); err != nil {
+		b.obs.Dropped(wsgateway.BrokerPublishFailed)
+		return err
+	}
+	b.obs.Published()
+	return nil
+}
+
+func (b *Broker) publish(m wsgateway.BrokerMessage) error {
 	if b.err != nil {
 		return b.err
 	}
@@ -88,6 +102,8 @@ func (b *Broker) Publish(_ context.Context, m wsgateway.BrokerMessage) error {
 // handed to deliver's goroutine may still be delivered after stop returns.
 //
 // Messages on the subject that no Broker published are logged and dropped.
+// The observer (WithObserver) counts each message handed to deliver as
+// delivered, and each one dropped with wsgateway.BrokerDecodeFailed.
 func (b *Broker) Subscribe(ctx context.Context, node string, deliver func(wsgateway.BrokerMessage)) (stop func() error, err error) {
 	if b.err != nil {
 		return nil, b.err
@@ -96,9 +112,11 @@ func (b *Broker) Subscribe(ctx context.Context, node string, deliver func(wsgate
 	sub, err := b.nc.Subscribe(b.subject, func(msg *nats.Msg) {
 		m, err := decode(msg)
 		if err != nil {
+			b.obs.Dropped(wsgateway.BrokerDecodeFailed)
 			log.Warn("natsbroker: dropping a message", zap.Error(err))
 			return
 		}
+		b.obs.Delivered()
 		deliver(m)
 	})
 	if err != nil {

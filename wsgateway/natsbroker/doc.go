@@ -64,4 +64,14 @@
 //
 // Connect with the reconnect options that suit you; nats.MaxReconnects(-1)
 // keeps a node trying for ever. docs/scaling.md has the whole picture.
+//
+// # Metrics
+//
+// WithObserver gives a Broker a wsgateway.BrokerObserver, told about each
+// message it publishes (handed to nats.go, the reconnect buffer included),
+// delivers (handed to a subscribed hub, once per message and hub) and
+// drops (wsgateway.BrokerPublishFailed when Publish fails,
+// wsgateway.BrokerDecodeFailed for a message on the subject that no Broker
+// published). fxforge/fxmetrics implements it with Prometheus and
+// fxnats.HubBroker wires it in; this package links no Prometheus code.
 package natsbroker

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/fxforge/fxforge/wsgateway"
 )
 
 // DefaultSubject is the NATS subject hubs share when no WithSubject option
@@ -32,6 +34,25 @@ func WithLogger(log *zap.Logger) Option {
 		b.log = log
 	}
 }
+
+// WithObserver sets the observer told about every message the broker
+// publishes, delivers or drops, for metrics (fxforge/fxmetrics has one);
+// nil means none. fxnats.HubBroker sets the app's, when it has one.
+func WithObserver(o wsgateway.BrokerObserver) Option {
+	return func(b *Broker) {
+		if o == nil {
+			o = nopObserver{}
+		}
+		b.obs = o
+	}
+}
+
+// nopObserver is the observer of a Broker without one.
+type nopObserver struct{}
+
+func (nopObserver) Published()                         {}
+func (nopObserver) Delivered()                         {}
+func (nopObserver) Dropped(wsgateway.BrokerDropReason) {}
 
 // validSubject reports whether NATS can publish to subject.
 func validSubject(subject string) error {
