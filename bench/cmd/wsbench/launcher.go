@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -22,10 +21,10 @@ const (
 // launcher starts the server processes of one invocation, one fresh process
 // per measurement, pinned to the server core when pinning is on: the kinds
 // of "wsbench server" (this binary re-executed) and the hello example's
-// binary.
+// builds.
 type launcher struct {
-	pin   pinning
-	hello string // the built examples/hello-websockets binary
+	pin      pinning
+	examples map[string]string // binary by example kind (kindHello, kindMetricsOn, kindMetricsOff)
 }
 
 // serverProc is a running server process.
@@ -33,6 +32,7 @@ type serverProc struct {
 	kind   string
 	cmd    *exec.Cmd
 	pid    int
+	addr   string // host:port
 	wsURL  string
 	out    tailBuffer // stdout and stderr; read only after exited is closed
 	exited chan struct{}
@@ -48,12 +48,13 @@ func (l *launcher) start(kind, cpuprofile string) (*serverProc, error) {
 		return nil, err
 	}
 	s := &serverProc{kind: kind, exited: make(chan struct{})}
-	if kind == kindHello {
-		if l.hello == "" {
-			return nil, errors.New("no examples/hello-websockets binary was built")
+	if isExample(kind) {
+		bin := l.examples[kind]
+		if bin == "" {
+			return nil, fmt.Errorf("no %s binary was built", kind)
 		}
 		// The example as shipped: only PORT is set.
-		s.cmd = l.pin.command(l.pin.server, l.hello)
+		s.cmd = l.pin.command(l.pin.server, bin)
 		s.cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
 	} else {
 		exe, err := os.Executable()
@@ -89,6 +90,7 @@ func (l *launcher) start(kind, cpuprofile string) (*serverProc, error) {
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
 			_ = c.Close()
+			s.addr = addr
 			s.wsURL = "ws://" + addr + "/ws"
 			return s, nil
 		}

@@ -162,6 +162,7 @@ type rttSpec struct {
 	frame    []byte
 	greeting bool // read "connected:<id>" after dialing
 	check    func(reply []byte) error
+	before   func(context.Context, *serverProc) error // when set, run once before dialing
 }
 
 // runRTT opens spec.conns connections; each sends a frame and waits for its
@@ -169,6 +170,11 @@ type rttSpec struct {
 // ends. Only round trips that start and end inside the window count; the
 // server's CPU time is sampled at the window's edges.
 func runRTT(ctx context.Context, ld *loadDialer, srv *serverProc, spec rttSpec, clk float64) (rttResult, error) {
+	if spec.before != nil {
+		if err := spec.before(ctx, srv); err != nil {
+			return rttResult{}, err
+		}
+	}
 	conns, err := ld.dialAll(ctx, srv.wsURL, spec.conns, dialOptions{greeting: spec.greeting})
 	if err != nil {
 		return rttResult{}, err

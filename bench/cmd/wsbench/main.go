@@ -43,7 +43,16 @@
 //     delivery; every subscriber must get every message, in order. The
 //     fxforge app runs twice: subscribers without batching, and subscribers
 //     offering the fxforge.batch.v1 subprotocol.
-//   - all: rtt, idle, then fanout.
+//   - metrics: issue 12's overhead target. app.info round trips as in rtt
+//     mode to hello-websockets as built (fxmetrics.Module on) and to the
+//     same main.go without its fxmetrics.Module line (off), built with go
+//     build -overlay so nothing is written into the repository. Each run is
+//     a pair of fresh server processes in alternating order (off, on, then
+//     on, off: ABBA); the ratio is the median of the per-pair ratios. With
+//     -metrics-control (the default) each run also measures a second off
+//     server against the first: the noise floor. Alone, it runs
+//     8 pairs unless -runs says otherwise.
+//   - all: rtt, metrics, idle, then fanout.
 //
 // With -runs=N every measurement is repeated N times; the table shows the
 // median of each figure and the median of the per-run ratios.
@@ -77,10 +86,11 @@ const (
 
 // Modes.
 const (
-	modeRTT    = "rtt"
-	modeIdle   = "idle"
-	modeFanout = "fanout"
-	modeAll    = "all"
+	modeRTT     = "rtt"
+	modeIdle    = "idle"
+	modeFanout  = "fanout"
+	modeMetrics = "metrics"
+	modeAll     = "all"
 )
 
 // options are the command-line flags of the load generator.
@@ -95,6 +105,7 @@ type options struct {
 	fanoutSubs   int
 	fanoutSize   int
 	fanoutWindow int
+	metricsCtl   bool
 	runs         int
 	srcAddrs     int
 	pin          bool
@@ -132,7 +143,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	o := options{idleConns: intList{5000, 10000}}
 	fs := flag.NewFlagSet("wsbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", modeAll, "what to measure: rtt (round trips), idle (memory per idle connection), fanout (one publisher, many subscribers), all")
+	fs.StringVar(&o.mode, "mode", modeAll, "what to measure: rtt (round trips), idle (memory per idle connection), fanout (one publisher, many subscribers), metrics (app.info with metrics on against off), all")
 	fs.IntVar(&o.conns, "conns", 50, "connections in rtt mode")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured window of each rtt and fanout run")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each rtt and fanout window")
@@ -142,7 +153,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.fanoutSubs, "fanout-subs", 1000, "subscribers in fanout mode")
 	fs.IntVar(&o.fanoutSize, "fanout-size", 200, fmt.Sprintf("message size in bytes in fanout mode (at least %d)", minTick))
 	fs.IntVar(&o.fanoutWindow, "fanout-window", 128, "messages in flight to the slowest subscriber in fanout mode; below the servers' 256-message queues")
-	fs.IntVar(&o.runs, "runs", 5, "repetitions; the table reports medians")
+	fs.BoolVar(&o.metricsCtl, "metrics-control", true, "in metrics mode, also measure a second metrics-off server against the first in every run: the noise floor")
+	fs.IntVar(&o.runs, "runs", 5, fmt.Sprintf("repetitions (pairs in metrics mode); the table reports medians; -mode=metrics alone defaults to %d", defaultMetricsRuns))
 	fs.IntVar(&o.srcAddrs, "src-addrs", 16, "loopback source addresses to spread connections over (127.0.0.1..127.0.0.N)")
 	fs.BoolVar(&o.pin, "pin", true, "pin the server to core 0 and the load generator to core 1 with taskset")
 	fs.StringVar(&o.profileDir, "profile-dir", "", "write a CPU profile of every wsbench server process (not hello-websockets) to this directory")
@@ -150,11 +162,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	if o.mode == modeMetrics && !flagSet(fs, "runs") {
+		o.runs = defaultMetricsRuns
+	}
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
-	case !slices.Contains([]string{modeRTT, modeIdle, modeFanout, modeAll}, o.mode):
-		return o, fmt.Errorf("-mode=%q: want rtt, idle, fanout or all", o.mode)
+	case !slices.Contains([]string{modeRTT, modeIdle, modeFanout, modeMetrics, modeAll}, o.mode):
+		return o, fmt.Errorf("-mode=%q: want rtt, idle, fanout, metrics or all", o.mode)
 	case o.conns < 1 || o.conns > 10000:
 		return o, fmt.Errorf("-conns=%d: want 1..10000", o.conns)
 	case o.duration <= 0 || o.duration > 10*time.Minute:
@@ -177,6 +192,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-runs=%d: want 1..100", o.runs)
 	}
 	return o, nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func main() {
@@ -233,7 +255,7 @@ func reexecPinned(p pinning) int {
 // goes to stderr.
 func run(ctx context.Context, o options, pin pinning, stdout, stderr io.Writer) error {
 	nofile := raiseOpenFiles()
-	if need := uint64(max(slices.Max(o.idleConns), o.fanoutSubs)) + 256; o.mode != modeRTT && need > nofile {
+	if need := uint64(max(slices.Max(o.idleConns), o.fanoutSubs)) + 256; (o.has(modeIdle) || o.has(modeFanout)) && need > nofile {
 		return fmt.Errorf("%d connections need more open files than the limit %d allows; lower -idle-conns or -fanout-subs", need-256, nofile)
 	}
 	if o.profileDir != "" {
@@ -241,18 +263,16 @@ func run(ctx context.Context, o options, pin pinning, stdout, stderr io.Writer) 
 			return err
 		}
 	}
-	l := &launcher{pin: pin, hello: o.hello}
-	if l.hello == "" && (o.has(modeRTT) || o.has(modeIdle)) {
-		dir, err := os.MkdirTemp("", "wsbench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		fmt.Fprintf(stderr, "building %s\n", helloPackage)
-		if l.hello, err = buildHello(ctx, dir); err != nil {
-			return err
-		}
+	dir, err := os.MkdirTemp("", "wsbench-")
+	if err != nil {
+		return err
 	}
+	defer os.RemoveAll(dir)
+	examples, err := buildExamples(ctx, o, dir, stderr)
+	if err != nil {
+		return err
+	}
+	l := &launcher{pin: pin, examples: examples}
 	clk := clockTicks()
 	ld := newLoadDialer(o.srcAddrs)
 	writeHeader(stdout, o, pin, nofile, clk)
@@ -263,6 +283,11 @@ func run(ctx context.Context, o options, pin pinning, stdout, stderr io.Writer) 
 	for i := range o.runs {
 		if o.has(modeRTT) {
 			if err := b.rttRun(ctx, i); err != nil {
+				return err
+			}
+		}
+		if o.has(modeMetrics) {
+			if err := b.metricsRun(ctx, i); err != nil {
 				return err
 			}
 		}
@@ -286,6 +311,7 @@ func run(ctx context.Context, o options, pin pinning, stdout, stderr io.Writer) 
 		{what: "echo: server CPU per round trip ≤ 1.05× raw", fig: t.find(b.echoSec(), rowCPU), limit: 1.05, atMost: true, note: targetNote(std, "issue fixes 50 conns, 64-byte frames")},
 		{what: "echo: round trips/s ≥ 0.95× raw", fig: t.find(b.echoSec(), rowRate), limit: 0.95, note: targetNote(std, "issue fixes 50 conns, 64-byte frames")},
 		{what: "app.info (hello-websockets): server CPU per round trip ≤ 1.3× raw echo", fig: t.find(b.appSec(), rowCPU), limit: 1.3, atMost: true},
+		b.metricsTarget(),
 		{what: "idle: hello-websockets RSS per connection at 5000 ≤ 1.05× raw", fig: t.find(b.idleSec(5000), rowIdleHello), limit: 1.05, atMost: true},
 		{what: "fan-out: deliveries/s without batching ≥ 0.9× raw", fig: t.find(b.fanoutSec(), rowFanPlain), limit: 0.9, note: targetNote(o.fanoutSubs == 1000, "issue fixes 1000 subscribers")},
 		{what: "fan-out: deliveries/s with batching ≥ 4× raw", fig: t.find(b.fanoutSec(), rowFanBatch), limit: 4, note: targetNote(o.fanoutSubs == 1000, "issue fixes 1000 subscribers")},
@@ -345,7 +371,7 @@ func (b *bench) fanoutSec() string {
 // measure starts a fresh server of kind, runs f against it and stops it.
 func (b *bench) measure(run int, kind, what string, f func(*serverProc) error) error {
 	prof := ""
-	if b.o.profileDir != "" && kind != kindHello {
+	if b.o.profileDir != "" && !isExample(kind) {
 		prof = filepath.Join(b.o.profileDir, fmt.Sprintf("%s-%s-run%d.pprof", kind, what, run+1))
 	}
 	srv, err := b.l.start(kind, prof)
@@ -382,7 +408,7 @@ func (b *bench) rtt(ctx context.Context, run int, kind, what string, spec rttSpe
 		return err
 	})
 	if err == nil {
-		fmt.Fprintf(b.stderr, "run %d/%d: %-16s %-8s %9.0f round trips/s  p50 %6.1fµs  p99 %7.1fµs  server CPU %5.2fµs/round trip (%3.0f%% of a core, waited %3.0f%%)\n",
+		fmt.Fprintf(b.stderr, "run %d/%d: %-17s %-8s %9.0f round trips/s  p50 %6.1fµs  p99 %7.1fµs  server CPU %5.2fµs/round trip (%3.0f%% of a core, waited %3.0f%%)\n",
 			run+1, b.o.runs, kind, what, res.perSecond(), micros(res.hist.quantile(0.5)), micros(res.hist.quantile(0.99)),
 			micros(res.cpuPerRoundTrip()), pct(res.server.seconds, res.window), pct(res.server.waited, res.window))
 	}
@@ -405,19 +431,19 @@ func (b *bench) rttRun(ctx context.Context, run int) error {
 	); err != nil {
 		return err
 	}
-	for _, c := range []struct {
-		sec      string
-		fx, base rttResult
-	}{{b.echoSec(), fxEcho, rawEcho}, {b.appSec(), fxApp, rawApp}} {
-		fx, base := c.fx, c.base
-		b.t.get(c.sec, rowRate, "", "higher", "%.0f").add(fx.perSecond(), base.perSecond())
-		b.t.get(c.sec, "p50 latency", "µs", "lower", "%.1f").add(micros(fx.hist.quantile(0.5)), micros(base.hist.quantile(0.5)))
-		b.t.get(c.sec, "p99 latency", "µs", "lower", "%.1f").add(micros(fx.hist.quantile(0.99)), micros(base.hist.quantile(0.99)))
-		b.t.get(c.sec, rowCPU, "µs", "lower", "%.2f").add(micros(fx.cpuPerRoundTrip()), micros(base.cpuPerRoundTrip()))
-		b.t.get(c.sec, rowUse, "% of one core", "", "%.0f").add(pct(fx.server.seconds, fx.window), pct(base.server.seconds, base.window))
-		b.t.get(c.sec, rowWait, "% of the window", "", "%.0f").add(pct(fx.server.waited, fx.window), pct(base.server.waited, base.window))
-	}
+	b.addRTTRows(b.echoSec(), fxEcho, rawEcho)
+	b.addRTTRows(b.appSec(), fxApp, rawApp)
 	return nil
+}
+
+// addRTTRows adds one run's round-trip figures to section sec of the table.
+func (b *bench) addRTTRows(sec string, fx, base rttResult) {
+	b.t.get(sec, rowRate, "", "higher", "%.0f").add(fx.perSecond(), base.perSecond())
+	b.t.get(sec, "p50 latency", "µs", "lower", "%.1f").add(micros(fx.hist.quantile(0.5)), micros(base.hist.quantile(0.5)))
+	b.t.get(sec, "p99 latency", "µs", "lower", "%.1f").add(micros(fx.hist.quantile(0.99)), micros(base.hist.quantile(0.99)))
+	b.t.get(sec, rowCPU, "µs", "lower", "%.2f").add(micros(fx.cpuPerRoundTrip()), micros(base.cpuPerRoundTrip()))
+	b.t.get(sec, rowUse, "% of one core", "", "%.0f").add(pct(fx.server.seconds, fx.window), pct(base.server.seconds, base.window))
+	b.t.get(sec, rowWait, "% of the window", "", "%.0f").add(pct(fx.server.waited, fx.window), pct(base.server.waited, base.window))
 }
 
 func (b *bench) idle(ctx context.Context, run int, kind string, n int, opts dialOptions) (idleResult, error) {
@@ -527,6 +553,13 @@ func writeHeader(w io.Writer, o options, pin pinning, nofile uint64, clk float64
 		wsgateway.DefaultPingInterval, wsgateway.DefaultOutboundQueue, max(1, min(o.srcAddrs, 254)), nofile, clk)
 	if o.has(modeRTT) {
 		fmt.Fprintf(w, "rtt:       %d connections, %d-byte echo frames, warm-up %s, window %s\n", o.conns, o.size, o.warmup, o.duration)
+	}
+	if o.has(modeMetrics) {
+		ctl := "off"
+		if o.metricsCtl {
+			ctl = "a second metrics-off server in every run"
+		}
+		fmt.Fprintf(w, "metrics:   app.info, %d connections, %d pairs of fresh hello-websockets servers, metrics on (as built) and off (go build -overlay without fxmetrics.Module), ABBA order; control: %s; warm-up %s, window %s\n", o.conns, o.runs, ctl, o.warmup, o.duration)
 	}
 	if o.has(modeIdle) {
 		hold := ""

@@ -25,8 +25,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestHarnessRunsEveryModeWithSmallNumbers runs the whole harness, server
-// processes and the hello example's build included, with tiny numbers and
-// checks the report.
+// processes and the hello example's builds (with and without metrics)
+// included, with tiny numbers and checks the report.
 func TestHarnessRunsEveryModeWithSmallNumbers(t *testing.T) {
 	var errOut bytes.Buffer
 	o, err := parseOptions([]string{"-mode=all", "-conns=2", "-duration=300ms", "-warmup=50ms", "-idle-conns=20,30",
@@ -56,6 +56,10 @@ func TestHarnessRunsEveryModeWithSmallNumbers(t *testing.T) {
 		"fan-out: 5 subscribers in one room",
 		"deliveries/s, subscribers without batching",
 		"deliveries/s, subscribers offering fxforge.batch.v1",
+		"metrics: app.info, 2 connections, 77-byte request frames, ABBA pairs",
+		"metrics control: two metrics-off servers",
+		"| metrics: app.info server CPU per round trip on/off ≤ 1.03× |",
+		"noise floor, off/off in the same pairs",
 		"echo: server CPU per round trip ≤ 1.05× raw",
 		"fan-out: deliveries/s with batching ≥ 4× raw",
 		"github.com/coder/websocket v",

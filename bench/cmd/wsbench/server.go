@@ -18,15 +18,23 @@ import (
 	"go.uber.org/fx"
 )
 
-// Server kinds. All but kindHello run as "wsbench server -kind=KIND"; the
-// hello example runs as its own binary.
+// Server kinds. The first four run as "wsbench server -kind=KIND"; the
+// hello example's builds run as their own binaries.
 const (
-	kindRaw       = "raw"              // coder/websocket echo, no fxforge code
-	kindEcho      = "fxforge-echo"     // fx app: a gateway that echoes with conn.Read/conn.Write
-	kindRawFanout = "raw-fanout"       // coder/websocket broadcast loop over a slice of connections
-	kindFanout    = "fxforge-fanout"   // fx app: every connection in one Hub room, hub.Send to the room
-	kindHello     = "hello-websockets" // the examples/hello-websockets program, built by wsbench
+	kindRaw        = "raw"               // coder/websocket echo, no fxforge code
+	kindEcho       = "fxforge-echo"      // fx app: a gateway that echoes with conn.Read/conn.Write
+	kindRawFanout  = "raw-fanout"        // coder/websocket broadcast loop over a slice of connections
+	kindFanout     = "fxforge-fanout"    // fx app: every connection in one Hub room, hub.Send to the room
+	kindHello      = "hello-websockets"  // the examples/hello-websockets program, built by wsbench (or -hello)
+	kindMetricsOn  = "hello-metrics-on"  // the same, always built from this tree: metrics on, as it ships
+	kindMetricsOff = "hello-metrics-off" // its main.go without fxmetrics.Module, built with go build -overlay
 )
+
+// isExample reports whether kind is a build of the hello example rather
+// than a "wsbench server" kind.
+func isExample(kind string) bool {
+	return kind == kindHello || kind == kindMetricsOn || kind == kindMetricsOff
+}
 
 // serverMain runs "wsbench server": one WebSocket server of the given kind
 // at addr, path /ws, until SIGTERM or SIGINT.
