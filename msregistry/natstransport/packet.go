@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/fxforge/fxforge/msregistry"
@@ -59,7 +58,17 @@ func decodeIncoming(body []byte) (incoming, *msregistry.Error) {
 		return incoming{Data: trimmed}, nil
 	}
 	var in incoming
-	if err := jsonv2.Unmarshal(trimmed, &in); err != nil {
+	err := eachMember(trimmed, func(name, value []byte) {
+		switch string(name) {
+		case "pattern":
+			in.Pattern = value
+		case "data":
+			in.Data = value
+		case "id":
+			in.ID = value
+		}
+	})
+	if err != nil {
 		return incoming{}, malformed(body, err)
 	}
 	if in.Pattern == nil && in.Data == nil {
@@ -145,7 +154,24 @@ var errReplyNotJSON = errors.New("the reply is not valid JSON")
 // is the response.
 func decodeReply(body []byte) (reply, error) {
 	var env envelope
-	if err := jsonv2.Unmarshal(body, &env, jsonv2.RejectUnknownMembers(true)); err != nil {
+	foreign := false
+	err := eachMember(body, func(name, value []byte) {
+		switch string(name) {
+		case "id":
+			env.ID = value
+		case "response":
+			env.Response = value
+		case "err":
+			env.Err = value
+		case "isDisposed":
+			env.IsDisposed = value
+		case "status":
+			env.Status = value
+		default:
+			foreign = true
+		}
+	})
+	if err != nil || foreign {
 		if !jsontext.Value(body).IsValid() {
 			return reply{}, errReplyNotJSON
 		}
