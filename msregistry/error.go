@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // Error codes sent to clients in error frames. A handler may use its own
@@ -74,26 +76,44 @@ func asError(err error) *Error {
 	return nil
 }
 
-// payloadError turns a json.Unmarshal error into an *Error with
-// CodeInvalidPayload whose message names the offending field.
+// payloadError turns a decodePayload error into an *Error with
+// CodeInvalidPayload whose message names the offending field. The error
+// types are the v1 API's of go-json-experiment, or encoding/json's when a
+// payload type's UnmarshalJSON method returned one.
 func payloadError(err error) *Error {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
+	var te *jsonv1.UnmarshalTypeError
+	var stdTE *json.UnmarshalTypeError
+	var se *jsonv1.SyntaxError
+	var stdSE *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		want := "value"
-		if te.Type != nil {
-			want = jsonTypeName(te.Type)
-		}
-		if te.Field == "" {
-			return NewError(CodeInvalidPayload, fmt.Sprintf("payload: cannot decode %s into %s", te.Value, want))
-		}
-		return NewError(CodeInvalidPayload, fmt.Sprintf("payload field %q: cannot decode %s into %s", te.Field, te.Value, want))
+		return payloadTypeError(te.Value, te.Type, te.Field)
+	case errors.As(err, &stdTE):
+		return payloadTypeError(stdTE.Value, stdTE.Type, stdTE.Field)
 	case errors.As(err, &se):
-		return NewError(CodeInvalidPayload, fmt.Sprintf("payload is not valid JSON: %s (offset %d)", se.Error(), se.Offset))
+		return payloadSyntaxError(se.Error(), se.Offset)
+	case errors.As(err, &stdSE):
+		return payloadSyntaxError(stdSE.Error(), stdSE.Offset)
 	default:
 		return NewError(CodeInvalidPayload, "payload: "+err.Error())
 	}
+}
+
+// payloadTypeError says which JSON value did not fit which Go type, and
+// where.
+func payloadTypeError(value string, t reflect.Type, field string) *Error {
+	want := "value"
+	if t != nil {
+		want = jsonTypeName(t)
+	}
+	if field == "" {
+		return NewError(CodeInvalidPayload, fmt.Sprintf("payload: cannot decode %s into %s", value, want))
+	}
+	return NewError(CodeInvalidPayload, fmt.Sprintf("payload field %q: cannot decode %s into %s", field, value, want))
+}
+
+func payloadSyntaxError(msg string, offset int64) *Error {
+	return NewError(CodeInvalidPayload, fmt.Sprintf("payload is not valid JSON: %s (offset %d)", msg, offset))
 }
 
 // jsonTypeName names t the way a JSON client thinks of it: objects for
