@@ -131,9 +131,8 @@ func isNull(b []byte) bool {
 // encoder encodes results without json.Marshal's final copy: a pooled
 // json.Encoder writes straight into the destination buffer.
 type encoder struct {
-	w       appendWriter
-	enc     *json.Encoder
-	scratch []byte // reused buffer for Call
+	w   appendWriter
+	enc *json.Encoder
 }
 
 func newEncoder() *encoder {

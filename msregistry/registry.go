@@ -181,22 +181,28 @@ type Incoming struct {
 // validate, the handler's own *Error, or CodeInternal for any other handler
 // error or panic, which is logged in full.
 func (r *Registry) Call(ctx context.Context, in Incoming) (json.RawMessage, error) {
-	e := r.table.Load().messages[in.Pattern]
-	if e == nil {
-		return nil, r.notFound(KindMessage, in.Transport, in.Pattern)
-	}
-	enc := r.getEncoder()
-	out, err := r.invoke(ctx, e, in.Transport, in.Payload, in.Metadata, enc, enc.scratch[:0])
-	var res json.RawMessage
-	if err == nil {
-		res = append(json.RawMessage(nil), out...)
-	}
-	enc.scratch = out[:0]
-	r.putEncoder(enc)
+	out, err := r.AppendCall(ctx, nil, in)
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return out, nil
+}
+
+// AppendCall is Call, appending the encoded result to dst: a transport that
+// wraps the result in a reply of its own builds the reply in one buffer,
+// with no copy of the result in between. On error it returns dst unchanged.
+func (r *Registry) AppendCall(ctx context.Context, dst []byte, in Incoming) ([]byte, error) {
+	e := r.table.Load().messages[in.Pattern]
+	if e == nil {
+		return dst, r.notFound(KindMessage, in.Transport, in.Pattern)
+	}
+	enc := r.getEncoder()
+	out, err := r.invoke(ctx, e, in.Transport, in.Payload, in.Metadata, enc, dst)
+	r.putEncoder(enc)
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
 }
 
 // Emit runs every event handler registered for in.Pattern, one after the
@@ -339,9 +345,6 @@ func (r *Registry) getEncoder() *encoder { return r.encoders.Get().(*encoder) }
 const maxPooledBuffer = 64 << 10
 
 func (r *Registry) putEncoder(e *encoder) {
-	if cap(e.scratch) > maxPooledBuffer {
-		e.scratch = nil
-	}
 	e.w.buf = nil
 	r.encoders.Put(e)
 }

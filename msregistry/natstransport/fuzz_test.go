@@ -81,7 +81,7 @@ func FuzzDecodeIncoming(f *testing.F) {
 		if in.Data != nil && !json.Valid(in.Data) {
 			t.Fatalf("data %q is not JSON", in.Data)
 		}
-		if r := appendResponse(nil, in.ID, []byte(`"ok"`)); !json.Valid(r) {
+		if r := appendResponseTail(append(appendResponseHead(nil, in.ID), `"ok"`...)); !json.Valid(r) {
 			t.Fatalf("reply %q is not JSON", r)
 		}
 	})

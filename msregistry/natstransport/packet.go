@@ -94,17 +94,14 @@ func malformed(body []byte, err error) *msregistry.Error {
 	return msregistry.NewError(msregistry.CodeInvalidFrame, msg)
 }
 
-// appendResponse appends a success reply to dst; id is the request's raw
-// JSON id, or nil to leave it out.
-func appendResponse(dst, id, response []byte) []byte {
-	dst = appendReplyID(dst, id)
-	dst = append(dst, `"response":`...)
-	if len(response) == 0 {
-		response = []byte("null")
-	}
-	dst = append(dst, response...)
-	return append(dst, `,"isDisposed":true}`...)
+// appendResponseHead appends a success reply up to its response value; id
+// is the request's raw JSON id, or nil to leave it out.
+func appendResponseHead(dst, id []byte) []byte {
+	return append(appendReplyID(dst, id), `"response":`...)
 }
+
+// appendResponseTail appends what follows the response value.
+func appendResponseTail(dst []byte) []byte { return append(dst, `,"isDisposed":true}`...) }
 
 // wireError is an error as NestJS's RpcException carries it.
 type wireError struct {

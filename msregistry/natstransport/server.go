@@ -318,7 +318,12 @@ func (s *Server) handle(ep *endpoint, m *nats.Msg) error {
 		}
 		return nil
 	}
-	out, err := s.reg.Call(ctx, call)
+	// The reply is built around the result in a pooled buffer; nats.go
+	// copies it before Respond returns.
+	buf := replyBuffers.Get().(*[]byte)
+	defer putReplyBuffer(buf)
+	reply, err := s.reg.AppendCall(ctx, appendResponseHead((*buf)[:0], in.ID), call)
+	*buf = reply
 	if err != nil {
 		var e *msregistry.Error
 		if !errors.As(err, &e) {
@@ -328,11 +333,25 @@ func (s *Server) handle(ep *endpoint, m *nats.Msg) error {
 		return err
 	}
 	if m.Reply != "" {
-		if err := m.Respond(appendResponse(nil, in.ID, out)); err != nil {
+		*buf = appendResponseTail(reply)
+		if err := m.Respond(*buf); err != nil {
 			s.log.Warn("reply failed", zap.String("subject", m.Subject), zap.Error(err))
 		}
 	}
 	return nil
+}
+
+// replyBuffers keeps reply buffers for reuse.
+var replyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledReply bounds the buffers kept for reuse, so one huge reply does
+// not pin its memory.
+const maxPooledReply = 64 << 10
+
+func putReplyBuffer(buf *[]byte) {
+	if cap(*buf) <= maxPooledReply {
+		replyBuffers.Put(buf)
+	}
 }
 
 // replyError answers m with an error reply when m has a reply subject. The
