@@ -80,6 +80,32 @@ func ExampleRegistry_HandleFrame() {
 	// {"kind":"error","error":{"code":"invalid_frame","message":"frame is not valid JSON: unexpected EOF at byte 17; send one JSON object, UTF-8 encoded"}}
 }
 
+// ExampleRegistry_AppendCall builds a transport's own reply envelope around
+// a handler's result in one buffer, as the NATS transport does.
+func ExampleRegistry_AppendCall() {
+	reg := msregistry.New()
+	_ = msregistry.Message(reg, "math.add", func(ctx context.Context, in addReq) (addResp, error) {
+		return addResp{Sum: in.A + in.B}, nil
+	})
+
+	ctx := context.Background()
+	var buf []byte
+	for _, payload := range []string{`{"a":2,"b":3}`, `{"a":"two"}`} {
+		reply := append(buf[:0], `{"id":"r1","response":`...)
+		reply, err := reg.AppendCall(ctx, reply, msregistry.Incoming{Transport: "custom", Pattern: "math.add", Payload: []byte(payload)})
+		if err != nil {
+			fmt.Println("error:", err)
+			continue
+		}
+		reply = append(reply, '}')
+		fmt.Println(string(reply))
+		buf = reply // reuse the buffer for the next reply
+	}
+	// Output:
+	// {"id":"r1","response":{"sum":5}}
+	// error: invalid_payload: payload field "a": cannot decode string into int
+}
+
 // ExampleSend calls a handler through the in-process client; a handler's
 // *Error comes back as it was returned.
 func ExampleSend() {
