@@ -174,6 +174,28 @@ func TestEmptyStructAndAnyPayloadsWork(t *testing.T) {
 	}
 }
 
+func TestAppendCallAppendsTheResultOrLeavesDstAlone(t *testing.T) {
+	reg, _ := newTestRegistry(t)
+	ctx := context.Background()
+	head := []byte(`{"response":`)
+	out, err := reg.AppendCall(ctx, head, msregistry.Incoming{Transport: "test", Pattern: "count.double", Payload: json.RawMessage(`{"count":2}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), `{"response":{"double":4,"name":""}`; got != want {
+		t.Errorf("AppendCall = %s, want %s", got, want)
+	}
+	// Failures of every kind (unknown pattern, bad payload, handler error,
+	// panic) hand dst back as it was, with nothing half-written after it.
+	for _, pattern := range []string{"nope", "count.double", "fail.plain", "panic"} {
+		dst := append(make([]byte, 0, 64), head...)
+		out, err := reg.AppendCall(ctx, dst, msregistry.Incoming{Transport: "test", Pattern: pattern, Payload: json.RawMessage(`{"count":"x"}`)})
+		if err == nil || string(out) != string(head) || len(out) != len(head) {
+			t.Errorf("%s: AppendCall = %q, %v; want %q and an error", pattern, out, err, head)
+		}
+	}
+}
+
 func TestCallErrorsAreErrorsForTheClient(t *testing.T) {
 	reg, logs := newTestRegistry(t)
 	tests := []struct {
