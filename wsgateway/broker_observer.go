@@ -35,4 +35,8 @@ const (
 	// BrokerDecodeFailed: a message on the broker's channel is not one a
 	// Broker published; it is logged and dropped.
 	BrokerDecodeFailed BrokerDropReason = "decode_failed"
+	// BrokerSlowConsumer: the hub fell so far behind the broker's
+	// subscription that the transport dropped the message before the hub
+	// saw it (natsbroker.WithPendingLimits sets how far).
+	BrokerSlowConsumer BrokerDropReason = "slow_consumer"
 )

@@ -12,7 +12,7 @@ import (
 //
 //	fxforge_broker_published_total          counter
 //	fxforge_broker_delivered_total          counter
-//	fxforge_broker_dropped_total{reason}    counter, reason publish_failed or decode_failed
+//	fxforge_broker_dropped_total{reason}    counter, reason publish_failed, decode_failed or slow_consumer
 //
 // A message a hub hands to the broker counts once, as published or as
 // dropped (publish_failed); a message the broker hands to this process's
@@ -27,6 +27,7 @@ type BrokerMetrics struct {
 	dropped       *prometheus.CounterVec
 	publishFailed prometheus.Counter
 	decodeFailed  prometheus.Counter
+	slowConsumer  prometheus.Counter
 }
 
 var _ wsgateway.BrokerObserver = (*BrokerMetrics)(nil)
@@ -44,11 +45,12 @@ func NewBrokerMetrics(reg prometheus.Registerer) (*BrokerMetrics, error) {
 		}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fxforge_broker_dropped_total",
-			Help: "Hub messages the broker could not publish (publish_failed) or that were not hub messages (decode_failed).",
+			Help: "Hub messages the broker could not publish (publish_failed), that were not hub messages (decode_failed), or that the transport dropped while this process's hub was behind (slow_consumer).",
 		}, []string{"reason"}),
 	}
 	m.publishFailed = m.dropped.WithLabelValues(string(wsgateway.BrokerPublishFailed))
 	m.decodeFailed = m.dropped.WithLabelValues(string(wsgateway.BrokerDecodeFailed))
+	m.slowConsumer = m.dropped.WithLabelValues(string(wsgateway.BrokerSlowConsumer))
 	if err := register(reg, m.published, m.delivered, m.dropped); err != nil {
 		return nil, err
 	}
@@ -68,6 +70,8 @@ func (m *BrokerMetrics) Dropped(reason wsgateway.BrokerDropReason) {
 		m.publishFailed.Inc()
 	case wsgateway.BrokerDecodeFailed:
 		m.decodeFailed.Inc()
+	case wsgateway.BrokerSlowConsumer:
+		m.slowConsumer.Inc()
 	default:
 		m.dropped.WithLabelValues(string(reason)).Inc()
 	}

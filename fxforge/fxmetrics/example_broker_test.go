@@ -71,5 +71,6 @@ func ExampleNewBrokerMetrics() {
 	// fxforge_broker_delivered_total 1
 	// fxforge_broker_dropped_total{reason="decode_failed"} 0
 	// fxforge_broker_dropped_total{reason="publish_failed"} 0
+	// fxforge_broker_dropped_total{reason="slow_consumer"} 0
 	// fxforge_broker_published_total 1
 }

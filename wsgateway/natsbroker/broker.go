@@ -25,6 +25,8 @@ type Broker struct {
 	log     *zap.Logger
 	obs     wsgateway.BrokerObserver
 	err     error // a bad option, reported by Publish and Subscribe
+
+	pendingMsgs, pendingBytes int // the subscription's limits; 0: nats.go's
 }
 
 var _ wsgateway.Broker = (*Broker)(nil)
@@ -40,7 +42,9 @@ func New(nc *nats.Conn, opts ...Option) *Broker {
 	for _, opt := range opts {
 		opt(b)
 	}
-	b.err = validSubject(b.subject)
+	if b.err == nil { // an option's error comes first
+		b.err = validSubject(b.subject)
+	}
 	if nc == nil {
 		b.err = ErrNoConn
 	}
@@ -103,13 +107,18 @@ func (b *Broker) publish(m wsgateway.BrokerMessage) error {
 //
 // Messages on the subject that no Broker published are logged and dropped.
 // The observer (WithObserver) counts each message handed to deliver as
-// delivered, and each one dropped with wsgateway.BrokerDecodeFailed.
+// delivered, and each one dropped with wsgateway.BrokerDecodeFailed. When
+// deliver falls behind the subscription's pending limits (WithPendingLimits)
+// nats.go drops messages; the observer counts them, with
+// wsgateway.BrokerSlowConsumer, as the next message arrives.
 func (b *Broker) Subscribe(ctx context.Context, node string, deliver func(wsgateway.BrokerMessage)) (stop func() error, err error) {
 	if b.err != nil {
 		return nil, b.err
 	}
 	log := b.log.With(zap.String("subject", b.subject), zap.String("node", node))
+	dropped := 0 // nats.go's drops counted so far; the callback's own
 	sub, err := b.nc.Subscribe(b.subject, func(msg *nats.Msg) {
+		dropped = b.countDrops(msg.Sub, dropped)
 		m, err := decode(msg)
 		if err != nil {
 			b.obs.Dropped(wsgateway.BrokerDecodeFailed)
@@ -121,6 +130,12 @@ func (b *Broker) Subscribe(ctx context.Context, node string, deliver func(wsgate
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsbroker: subscribe to %q: %w", b.subject, err)
+	}
+	if b.pendingMsgs != 0 {
+		if err := sub.SetPendingLimits(b.pendingMsgs, b.pendingBytes); err != nil {
+			_ = sub.Unsubscribe()
+			return nil, fmt.Errorf("natsbroker: subscribe to %q: set pending limits: %w", b.subject, err)
+		}
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -139,4 +154,17 @@ func (b *Broker) Subscribe(ctx context.Context, node string, deliver func(wsgate
 		}
 		return fmt.Errorf("natsbroker: unsubscribe from %q: %w", b.subject, err)
 	}, nil
+}
+
+// countDrops tells the observer about the messages nats.go has dropped on
+// sub since it had counted seen of them, and returns the new count.
+func (b *Broker) countDrops(sub *nats.Subscription, seen int) int {
+	n, err := sub.Dropped()
+	if err != nil || n <= seen {
+		return seen
+	}
+	for range n - seen {
+		b.obs.Dropped(wsgateway.BrokerSlowConsumer)
+	}
+	return n
 }

@@ -72,6 +72,8 @@
 // delivers (handed to a subscribed hub, once per message and hub) and
 // drops (wsgateway.BrokerPublishFailed when Publish fails,
 // wsgateway.BrokerDecodeFailed for a message on the subject that no Broker
-// published). fxforge/fxmetrics implements it with Prometheus and
+// published, wsgateway.BrokerSlowConsumer for one nats.go dropped because
+// the hub fell behind the subscription's pending limits, which
+// WithPendingLimits sets). fxforge/fxmetrics implements it with Prometheus and
 // fxnats.HubBroker wires it in; this package links no Prometheus code.
 package natsbroker

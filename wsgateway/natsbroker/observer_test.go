@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func (c *counts) Dropped(r wsgateway.BrokerDropReason) {
 
 // snapshot is what a counts has been told so far.
 type snapshot struct {
-	published, delivered, publishFailed, decodeFailed, otherDrops int
+	published, delivered, publishFailed, decodeFailed, slowConsumer, otherDrops int
 }
 
 func (c *counts) snapshot() snapshot {
@@ -47,6 +48,8 @@ func (c *counts) snapshot() snapshot {
 			s.publishFailed = n
 		case wsgateway.BrokerDecodeFailed:
 			s.decodeFailed = n
+		case wsgateway.BrokerSlowConsumer:
+			s.slowConsumer = n
 		default:
 			s.otherDrops += n
 		}
@@ -175,5 +178,63 @@ func TestWithObserverNilCountsNothing(t *testing.T) {
 	}
 	if err := b.Publish(context.Background(), wsgateway.BrokerMessage{}); !errors.Is(err, natsbroker.ErrNoTarget) {
 		t.Fatalf("Publish without a target: %v, want ErrNoTarget", err)
+	}
+}
+
+func TestObserverCountsMessagesDroppedWhileTheHubIsBehindAsSlowConsumer(t *testing.T) {
+	ns := startNATS(t, -1)
+	obs := &counts{}
+	subConn := connect(t, ns.ClientURL())
+	// nats.go holds at most 4 messages for the subscription while its
+	// handler is busy, and drops the rest.
+	b := natsbroker.New(subConn, natsbroker.WithObserver(obs), natsbroker.WithPendingLimits(4, -1))
+	release := make(chan struct{})
+	stop, err := b.Subscribe(context.Background(), "n1", func(wsgateway.BrokerMessage) {
+		<-release // the hub is busy until the test lets it go
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+
+	pub := connect(t, ns.ClientURL())
+	m := wsgateway.BrokerMessage{Node: "n2", Target: wsgateway.ToAll(), Type: wsgateway.MessageText, Data: []byte("hi")}
+	const sent = 40
+	for range sent {
+		if err := natsbroker.New(pub).Publish(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// The server sends the subscriber all 40 before the reply to this
+	// ping, so by then nats.go has held or dropped each of them.
+	if err := subConn.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+
+	// Each message counts once: delivered, or dropped as a slow consumer
+	// (counted as the next one arrives, so before the last delivery).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := obs.snapshot()
+		if got.delivered+got.slowConsumer == sent && got.slowConsumer > 0 && got.otherDrops == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("observer: %+v, want %d messages delivered or dropped as slow_consumer, some dropped", got, sent)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWithPendingLimitsOfZeroIsAnError(t *testing.T) {
+	ns := startNATS(t, -1)
+	b := natsbroker.New(connect(t, ns.ClientURL()), natsbroker.WithPendingLimits(0, -1))
+	_, err := b.Subscribe(context.Background(), "n1", func(wsgateway.BrokerMessage) {})
+	if err == nil || !strings.Contains(err.Error(), "WithPendingLimits(0, -1)") {
+		t.Fatalf("Subscribe: %v, want the WithPendingLimits error", err)
 	}
 }

@@ -48,6 +48,22 @@ func WithObserver(o wsgateway.BrokerObserver) Option {
 }
 
 // nopObserver is the observer of a Broker without one.
+// WithPendingLimits sets how many messages, and how many bytes of them, the
+// broker's subscription may hold while the hub is busy delivering earlier
+// ones (nats.go's defaults: 512Ki messages, 64 MiB). Past either, nats.go
+// drops new messages, logs a slow consumer and the observer counts each as
+// dropped with wsgateway.BrokerSlowConsumer. A negative value means no
+// limit; zero is an error.
+func WithPendingLimits(msgs, bytes int) Option {
+	return func(b *Broker) {
+		if msgs == 0 || bytes == 0 {
+			b.err = fmt.Errorf("natsbroker: WithPendingLimits(%d, %d): a limit of 0 would drop every message; give a positive limit, or -1 for none", msgs, bytes)
+			return
+		}
+		b.pendingMsgs, b.pendingBytes = msgs, bytes
+	}
+}
+
 type nopObserver struct{}
 
 func (nopObserver) Published()                         {}
