@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/fxforge"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 )
 
@@ -29,8 +30,8 @@ func NewWSConfig(l *limits) wsgateway.Config {
 // url, or the close code the client saw instead.
 func echoes(t *testing.T, url string, n int) (bool, websocket.StatusCode) {
 	t.Helper()
-	c, _ := dial(t, url)
-	read(t, c) // the greeting
+	c, _ := wstest.Dial(t, url, nil)
+	wstest.Read(t, c) // the greeting
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	msg := strings.Repeat("x", n)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 )
 
@@ -85,29 +86,6 @@ func startApp(t *testing.T, opts ...fx.Option) (*fxtest.App, string) {
 	return app, "http://" + srv.Addr().String()
 }
 
-func dial(t *testing.T, url string) (*websocket.Conn, *http.Response) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, resp, err := websocket.Dial(ctx, strings.Replace(url, "http", "ws", 1), nil)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	t.Cleanup(func() { _ = c.CloseNow() })
-	return c, resp
-}
-
-func read(t *testing.T, c *websocket.Conn) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, data, err := c.Read(ctx)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return string(data)
-}
-
 func TestGatewayGreetsWithRequestIDThroughFx(t *testing.T) {
 	app, base := startApp(t,
 		fxforge.Provide(newAppConfig),
@@ -115,8 +93,8 @@ func TestGatewayGreetsWithRequestIDThroughFx(t *testing.T) {
 		fxforge.WebSocketModule("/ws"),
 	)
 	defer app.RequireStop()
-	c, resp := dial(t, base+"/ws")
-	if got, want := read(t, c), "connected:"+resp.Header.Get(identity.HeaderRequestID); got != want {
+	c, resp := wstest.Dial(t, base+"/ws", nil)
+	if got, want := wstest.Read(t, c), "connected:"+resp.Header.Get(identity.HeaderRequestID); got != want {
 		t.Fatalf("greeting %q, want %q", got, want)
 	}
 	c.Close(websocket.StatusNormalClosure, "")
@@ -130,12 +108,12 @@ func TestTwoModulesAtTwoPaths(t *testing.T) {
 		fxforge.WebSocketModule("/chat", fxforge.WithGateway(newChatGateway)),
 	)
 	defer app.RequireStop()
-	events, _ := dial(t, base+"/events")
-	chat, _ := dial(t, base+"/chat")
-	if got := read(t, events); !strings.HasPrefix(got, "connected:") {
+	events, _ := wstest.Dial(t, base+"/events", nil)
+	chat, _ := wstest.Dial(t, base+"/chat", nil)
+	if got := wstest.Read(t, events); !strings.HasPrefix(got, "connected:") {
 		t.Fatalf("/events greeting %q", got)
 	}
-	if got := read(t, chat); !strings.HasPrefix(got, "chat:") {
+	if got := wstest.Read(t, chat); !strings.HasPrefix(got, "chat:") {
 		t.Fatalf("/chat greeting %q", got)
 	}
 	events.Close(websocket.StatusNormalClosure, "")
@@ -231,8 +209,8 @@ func TestStopClosesOpenSocketsWith1001InTime(t *testing.T) {
 	)
 	var conns []*websocket.Conn
 	for range 20 {
-		c, _ := dial(t, base+"/ws")
-		read(t, c)
+		c, _ := wstest.Dial(t, base+"/ws", nil)
+		wstest.Read(t, c)
 		conns = append(conns, c)
 	}
 	codes := make(chan websocket.StatusCode, len(conns))
@@ -364,7 +342,7 @@ func TestGatewayAuthenticatesOncePerUpgradeAndRefusesWithJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	read(t, c)
+	wstest.Read(t, c)
 	c.Close(websocket.StatusNormalClosure, "")
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("verify ran %d times for one upgrade", n)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 )
 
@@ -134,8 +135,8 @@ func TestShutdownIsLoggedWhenItBeginsAndEndsWithCounts(t *testing.T) {
 		fxforge.WebSocketModule("/ws"),
 	)
 	for range 2 {
-		c, _ := dial(t, base+"/ws")
-		read(t, c)
+		c, _ := wstest.Dial(t, base+"/ws", nil)
+		wstest.Read(t, c)
 	}
 	app.RequireStop()
 

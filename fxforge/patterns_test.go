@@ -13,6 +13,7 @@ import (
 
 	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -166,13 +167,13 @@ func TestGatewayTakesAGatewayFunc(t *testing.T) {
 	)
 	defer app.RequireStop()
 	for _, path := range []string{"/ws", "/plain"} {
-		c, _ := dial(t, base+path)
-		if got := read(t, c); got != "func" {
+		c, _ := wstest.Dial(t, base+path, nil)
+		if got := wstest.Read(t, c); got != "func" {
 			t.Errorf("%s: greeting %q", path, got)
 		}
 		c.Close(websocket.StatusNormalClosure, "")
 	}
-	c, _ := dial(t, base+"/value")
+	c, _ := wstest.Dial(t, base+"/value", nil)
 	if r := call(t, c, "nothing", ""); r.Kind != "error" || r.Error.Code != msregistry.CodeNotFound {
 		t.Errorf("/value: %+v", r)
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fxforge/fxforge/fxforge"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -88,8 +89,8 @@ func resolveOverWebSocket(t *testing.T, opts ...fx.Option) (fromContext, fromHan
 		fxforge.WebSocketModule("/ws", fxforge.WithGateway(NewGW)),
 	)...)
 	defer app.RequireStop()
-	c, _ := dial(t, base+"/ws")
-	fromContext = strings.TrimPrefix(read(t, c), "gw ")
+	c, _ := wstest.Dial(t, base+"/ws", nil)
+	fromContext = strings.TrimPrefix(wstest.Read(t, c), "gw ")
 	fromHandler = payloadString(t, call(t, c, "resolved", ""))
 	c.Close(websocket.StatusNormalClosure, "")
 	return fromContext, fromHandler
@@ -213,8 +214,8 @@ func TestTheIssueExampleWorks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Stop(ctx)
-	c, _ := dial(t, "http://"+srv.Addr().String()+"/ws")
-	if got := read(t, c); got != "gw demo!:mem" {
+	c, _ := wstest.Dial(t, "http://"+srv.Addr().String()+"/ws", nil)
+	if got := wstest.Read(t, c); got != "gw demo!:mem" {
 		t.Fatalf("greeting %q", got)
 	}
 	if got := payloadString(t, call(t, c, "resolved", "")); got != "demo!:mem" {
@@ -397,8 +398,8 @@ func TestRegistryAndGatewaysShareTheAppResolver(t *testing.T) {
 	if err != nil || got != "shared:mem" {
 		t.Fatalf("Send = %q, %v; want shared:mem", got, err)
 	}
-	c, _ := dial(t, base+"/ws")
-	if got := read(t, c); got != "gw shared:mem" {
+	c, _ := wstest.Dial(t, base+"/ws", nil)
+	if got := wstest.Read(t, c); got != "gw shared:mem" {
 		t.Fatalf("greeting %q", got)
 	}
 	c.Close(websocket.StatusNormalClosure, "")

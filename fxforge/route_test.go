@@ -16,6 +16,7 @@ import (
 
 	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 )
 
@@ -133,8 +134,8 @@ func TestRouteHandlerWithShutdownStopsWithTheApp(t *testing.T) {
 	app, base := startApp(t,
 		fxforge.Route("/raw", func() *wsgateway.Server { return wsgateway.NewServer(gw, wsgateway.Config{}) }),
 	)
-	c, _ := dial(t, base+"/raw")
-	read(t, c)
+	c, _ := wstest.Dial(t, base+"/raw", nil)
+	wstest.Read(t, c)
 	closed := make(chan websocket.StatusCode, 1)
 	go func() {
 		_, _, err := c.Read(context.Background())
@@ -197,6 +198,6 @@ func TestPublicGatewayIgnoresABadAuthorizationHeader(t *testing.T) {
 	if err != nil {
 		t.Fatalf("/public with a bad token: %v", err)
 	}
-	read(t, c)
+	wstest.Read(t, c)
 	c.Close(websocket.StatusNormalClosure, "")
 }

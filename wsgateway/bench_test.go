@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -66,7 +67,7 @@ func benchRawServer(b *testing.B, handle func(c *websocket.Conn)) string {
 // benchDial opens a client connection, closed when the benchmark ends
 // (before the server, which registered its clean-up first).
 func benchDial(b *testing.B, url string) *websocket.Conn {
-	c, _ := dial(b, url, nil)
+	c, _ := wstest.Dial(b, url, nil)
 	return c
 }
 

@@ -13,17 +13,18 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 )
 
 func TestGreetingCarriesRequestIDOf101(t *testing.T) {
 	_, url := startServer(t, echo, wsgateway.Config{})
-	c, resp := dial(t, url, nil)
+	c, resp := wstest.Dial(t, url, nil)
 	id := resp.Header.Get(identity.HeaderRequestID)
 	if id == "" {
 		t.Fatal("101 response has no X-Request-Id")
 	}
-	if got := readText(t, c); got != "connected:"+id {
+	if got := wstest.ReadText(t, c); got != "connected:"+id {
 		t.Fatalf("greeting = %q, want %q", got, "connected:"+id)
 	}
 }
@@ -44,7 +45,7 @@ func TestIncomingRequestID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := http.Header{}
 			h[identity.HeaderRequestID] = []string{tt.in}
-			c, resp := dial(t, url, &websocket.DialOptions{HTTPHeader: h})
+			c, resp := wstest.Dial(t, url, &websocket.DialOptions{HTTPHeader: h})
 			id := resp.Header.Get(identity.HeaderRequestID)
 			if tt.kept != (id == tt.in) {
 				t.Fatalf("request id %q became %q; kept=%v", tt.in, id, tt.kept)
@@ -52,7 +53,7 @@ func TestIncomingRequestID(t *testing.T) {
 			if !identity.ValidRequestID(id) {
 				t.Fatalf("response id %q is not a valid request id", id)
 			}
-			if got := readText(t, c); got != "connected:"+id {
+			if got := wstest.ReadText(t, c); got != "connected:"+id {
 				t.Fatalf("greeting = %q, want connected:%s", got, id)
 			}
 		})
@@ -103,12 +104,12 @@ func TestHandlerMountsOnPlainServeMux(t *testing.T) {
 	hs := httptest.NewServer(mux)
 	defer hs.Close()
 
-	c, resp := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/events", nil)
-	if got := readText(t, c); got != "connected:"+resp.Header.Get(identity.HeaderRequestID) {
+	c, resp := wstest.Dial(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/events", nil)
+	if got := wstest.ReadText(t, c); got != "connected:"+resp.Header.Get(identity.HeaderRequestID) {
 		t.Fatalf("greeting = %q", got)
 	}
 	write(t, c, "hello")
-	if got := readText(t, c); got != "hello" {
+	if got := wstest.ReadText(t, c); got != "hello" {
 		t.Fatalf("echo = %q", got)
 	}
 	c.Close(websocket.StatusNormalClosure, "")
@@ -198,6 +199,6 @@ func TestRefusalsAreJSONWithoutUpgrade(t *testing.T) {
 func TestAllowedCrossOriginUpgrade(t *testing.T) {
 	_, url := startServer(t, echo, wsgateway.Config{OriginPatterns: []string{"*.example.com"}})
 	h := http.Header{"Origin": {"https://app.example.com"}}
-	c, _ := dial(t, url, &websocket.DialOptions{HTTPHeader: h})
-	readText(t, c)
+	c, _ := wstest.Dial(t, url, &websocket.DialOptions{HTTPHeader: h})
+	wstest.ReadText(t, c)
 }

@@ -34,34 +34,6 @@ func startServer(t testing.TB, gw wsgateway.Gateway, cfg wsgateway.Config) (*wsg
 	return srv, "ws" + strings.TrimPrefix(hs.URL, "http") + srv.Path()
 }
 
-// dial opens a client connection and closes it when the test ends.
-func dial(t testing.TB, url string, opts *websocket.DialOptions) (*websocket.Conn, *http.Response) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, resp, err := websocket.Dial(ctx, url, opts)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	t.Cleanup(func() { _ = c.CloseNow() })
-	return c, resp
-}
-
-// readText reads one text message within a few seconds.
-func readText(t testing.TB, c *websocket.Conn) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	typ, data, err := c.Read(ctx)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	if typ != websocket.MessageText {
-		t.Fatalf("read %v message, want text", typ)
-	}
-	return string(data)
-}
-
 // closeCode reads until the connection ends and returns the close code the
 // server sent, or -1 when none came.
 func closeCode(t testing.TB, c *websocket.Conn) websocket.StatusCode {

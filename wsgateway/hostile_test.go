@@ -26,6 +26,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -85,9 +86,9 @@ type bystander struct {
 // them. greeted says the gateway greets first (echo does).
 func startBystander(t *testing.T, url string, greeted bool, rt roundTripper, pause time.Duration) *bystander {
 	t.Helper()
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	if greeted {
-		readText(t, c)
+		wstest.ReadText(t, c)
 	}
 	b := &bystander{c: c, rt: rt, pause: pause, stop: make(chan struct{}), done: make(chan struct{})}
 	go b.run()
@@ -630,8 +631,8 @@ func TestOversizeFrameClosesOnlyThatClientWith1009(t *testing.T) {
 	srv, url := startServer(t, rec, wsgateway.Config{ReadLimit: 4096})
 	b := startBystander(t, url, true, textEcho, time.Millisecond)
 
-	big, _ := dial(t, url, nil)
-	readText(t, big)
+	big, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, big)
 	_ = big.Write(context.Background(), websocket.MessageText, []byte(strings.Repeat("x", 4097)))
 	if code := closeCode(t, big); code != websocket.StatusMessageTooBig {
 		t.Fatalf("oversize client saw %d, want 1009", code)
@@ -673,8 +674,8 @@ func TestInvalidUTF8ClosesOnlyThatClientWith1007(t *testing.T) {
 		[]byte("ok \xe2\x82 then"), // truncated in the middle
 	}
 	for i, p := range bad {
-		c, _ := dial(t, url, nil)
-		readText(t, c)
+		c, _ := wstest.Dial(t, url, nil)
+		wstest.ReadText(t, c)
 		_ = c.Write(context.Background(), websocket.MessageText, p)
 		if code := closeCode(t, c); code != websocket.StatusInvalidFramePayloadData {
 			t.Fatalf("payload %d (%x): client saw %d, want 1007", i, p, code)
@@ -699,7 +700,7 @@ func TestFloodingClientIsRateLimitedWhileNeighbourIsServed(t *testing.T) {
 	// 1 round trip per 60 ms stays within 20/s.
 	b := startBystander(t, url, false, frameEcho, 60*time.Millisecond)
 
-	flood, _ := dial(t, url, nil)
+	flood, _ := wstest.Dial(t, url, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	request := func(i int) []byte {
@@ -843,8 +844,8 @@ func TestDroppedTCPConnectionsReportAbnormalClosureOnce(t *testing.T) {
 	var raws []net.Conn
 	for i := range n {
 		if i%2 == 0 {
-			c, _ := dial(t, url, nil)
-			readText(t, c)
+			c, _ := wstest.Dial(t, url, nil)
+			wstest.ReadText(t, c)
 			clients = append(clients, c)
 		} else {
 			nc, _ := rawUpgrade(t, url)
@@ -922,7 +923,7 @@ func TestRateLimitCloseDeliversAcceptedReplies(t *testing.T) {
 	const burst, violations = 3, 3
 	rec := &recorder{Gateway: registryGateway(reg)}
 	_, url := startServer(t, rec, wsgateway.Config{MessageRate: 0.001, MessageBurst: burst, RateViolations: violations})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	for i := range burst + violations {
 		write(t, c, fmt.Sprintf(`{"kind":"message","pattern":"slow","payload":%d,"id":"s-%d"}`, i, i))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 )
 
@@ -45,24 +46,24 @@ func roomGateway(hub *wsgateway.Hub) wsgateway.Gateway {
 func TestRoomsDeliverToMembersOnlyAndNotToTheSender(t *testing.T) {
 	hub := wsgateway.NewHub(wsgateway.HubConfig{})
 	_, url := startServer(t, roomGateway(hub), wsgateway.Config{Hub: hub})
-	ann, _ := dial(t, url+"?room=lobby", nil)
-	bob, _ := dial(t, url+"?room=lobby", nil)
-	cid, _ := dial(t, url+"?room=kitchen", nil)
+	ann, _ := wstest.Dial(t, url+"?room=lobby", nil)
+	bob, _ := wstest.Dial(t, url+"?room=lobby", nil)
+	cid, _ := wstest.Dial(t, url+"?room=kitchen", nil)
 	for _, c := range []*websocket.Conn{ann, bob, cid} {
-		readText(t, c) // joined
+		wstest.ReadText(t, c) // joined
 	}
 	if n := hub.Count("lobby"); n != 2 {
 		t.Fatalf("lobby has %d members", n)
 	}
 	write(t, ann, "hello lobby")
-	if got := readText(t, bob); got != "hello lobby" {
+	if got := wstest.ReadText(t, bob); got != "hello lobby" {
 		t.Fatalf("bob got %q", got)
 	}
 	write(t, cid, "hello kitchen") // nobody else in the kitchen
 	write(t, ann, "all")
 	want := `{"kind":"event","pattern":"everyone","payload":"hi","metadata":{}}`
 	for name, c := range map[string]*websocket.Conn{"ann": ann, "bob": bob, "cid": cid} {
-		if got := readText(t, c); got != want { // not "hello lobby" echoed, nor the kitchen's
+		if got := wstest.ReadText(t, c); got != want { // not "hello lobby" echoed, nor the kitchen's
 			t.Fatalf("%s got %q, want %q", name, got, want)
 		}
 	}
@@ -85,12 +86,12 @@ func TestSendToOneConnectionAndJoinLeave(t *testing.T) {
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{Hub: hub})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	conn := <-conns
 	if err := hub.Send(context.Background(), wsgateway.ToConn(conn.ID()), []byte("just you")); err != nil {
 		t.Fatal(err)
 	}
-	if got := readText(t, c); got != "just you" {
+	if got := wstest.ReadText(t, c); got != "just you" {
 		t.Fatalf("got %q", got)
 	}
 	for _, room := range []string{"a", "b", "a"} {
@@ -122,10 +123,10 @@ func TestRoomBroadcastClosesSlowConsumerWith1013WithoutStallingOthers(t *testing
 	hub := wsgateway.NewHub(wsgateway.HubConfig{})
 	rec := &recorder{Gateway: roomGateway(hub)}
 	_, url := startServer(t, rec, wsgateway.Config{Hub: hub, OutboundQueue: 16, WriteTimeout: time.Second})
-	slow, _ := dial(t, url+"?room=r", nil)
-	fast, _ := dial(t, url+"?room=r", nil)
+	slow, _ := wstest.Dial(t, url+"?room=r", nil)
+	fast, _ := wstest.Dial(t, url+"?room=r", nil)
 	fast.SetReadLimit(-1)
-	readText(t, fast)
+	wstest.ReadText(t, fast)
 	_ = slow // never reads again
 	eventually(t, "both joined", func() bool { return hub.Count("r") == 2 })
 

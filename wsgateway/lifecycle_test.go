@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -23,7 +24,7 @@ func TestContextIsCancelledWhenThePeerLeaves(t *testing.T) {
 		return nil
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	c.Close(websocket.StatusNormalClosure, "bye")
 	select {
 	case err := <-woke:
@@ -49,7 +50,7 @@ func TestHandlerContextIsCancelledWhenClientLeavesMidRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, url := startServer(t, registryGateway(reg), wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	write(t, c, `{"kind":"message","pattern":"wait","id":"1"}`)
 	<-started
 	c.CloseNow()
@@ -64,7 +65,7 @@ func TestHeartbeatTimeoutSendsCloseFrame1008ToAPeerThatStillReads(t *testing.T) 
 	rec := &recorder{Gateway: echo}
 	_, url := startServer(t, rec, wsgateway.Config{PingInterval: 20 * time.Millisecond, PongTimeout: 50 * time.Millisecond})
 	// This client reads but never answers pings.
-	c, _ := dial(t, url, &websocket.DialOptions{OnPingReceived: func(context.Context, []byte) bool { return false }})
+	c, _ := wstest.Dial(t, url, &websocket.DialOptions{OnPingReceived: func(context.Context, []byte) bool { return false }})
 	if code := closeCode(t, c); code != websocket.StatusPolicyViolation {
 		t.Fatalf("client saw %d, want 1008", code)
 	}
@@ -81,7 +82,7 @@ func TestWritesAfterTheConnectionEndedFail(t *testing.T) {
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	c.CloseNow()
 	if err := <-got; !errors.Is(err, wsgateway.ErrClosed) {
 		t.Fatalf("write after the peer left: %v, want ErrClosed", err)
@@ -97,7 +98,7 @@ func TestGatewayReturningErrRateLimitedClosesWith1008(t *testing.T) {
 		}
 	})
 	_, url := startServer(t, gw, wsgateway.Config{MessageRate: 0.001, MessageBurst: 1})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	write(t, c, "one")
 	write(t, c, "two")
 	if code := closeCode(t, c); code != websocket.StatusPolicyViolation {
@@ -118,11 +119,11 @@ func TestWritesReachThePeerAfterTheGatewayStopsReading(t *testing.T) {
 		return nil
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	write(t, c, "subscribe")
 	start := time.Now()
 	for range 5 {
-		readText(t, c)
+		wstest.ReadText(t, c)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("pushes took %s", d)
@@ -139,7 +140,7 @@ func TestReadWithCancelledContextIsRecordedAsAbnormalNotProtocolError(t *testing
 	})
 	rec := &recorder{Gateway: gw}
 	_, url := startServer(t, rec, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	st := rec.wait(t, 1)[0]
 	if st.Code != websocket.StatusAbnormalClosure {
 		t.Fatalf("status %v (cause %v), want 1006", st, st.Cause)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -250,7 +251,7 @@ func TestShutdownUnderLoadAnswersEveryAcceptedRequestBefore1001(t *testing.T) {
 	var responded atomic.Int64
 	var wg sync.WaitGroup
 	for ci := range clients {
-		c, _ := dial(t, url, nil)
+		c, _ := wstest.Dial(t, url, nil)
 		res := &result{responses: map[string]int{}, refused: map[string]int{}}
 		results[ci] = res
 		closed := make(chan struct{})
@@ -377,7 +378,7 @@ func TestPipeliningClientThatReadsPromptlyIsNotASlowConsumer(t *testing.T) {
 	const queue, requests = 4 * wsgateway.DefaultMaxConcurrency, 1000
 	rec := &recorder{Gateway: registryGateway(echoRegistry(t))}
 	_, url := startServer(t, rec, wsgateway.Config{OutboundQueue: queue})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	payload := strings.Repeat("p", 2048)
 	writeErr := make(chan error, 1)
 	go func() {

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -52,7 +53,7 @@ func (r *recorder) wait(t *testing.T, n int) []wsgateway.CloseStatus {
 func TestHeartbeatClosesPeerThatDoesNotAnswer(t *testing.T) {
 	rec := &recorder{Gateway: echo}
 	srv, url := startServer(t, rec, wsgateway.Config{PingInterval: 30 * time.Millisecond, PongTimeout: 60 * time.Millisecond})
-	dial(t, url, nil) // never reads, so never answers a ping
+	wstest.Dial(t, url, nil) // never reads, so never answers a ping
 	st := rec.wait(t, 1)[0]
 	if !errors.Is(st.Cause, wsgateway.ErrHeartbeatTimeout) || st.Code != wsgateway.StatusPolicyViolation {
 		t.Fatalf("status %v cause %v", st, st.Cause)
@@ -62,11 +63,11 @@ func TestHeartbeatClosesPeerThatDoesNotAnswer(t *testing.T) {
 
 func TestHeartbeatKeepsAnsweringPeerOpen(t *testing.T) {
 	_, url := startServer(t, echo, wsgateway.Config{PingInterval: 10 * time.Millisecond, PongTimeout: 50 * time.Millisecond})
-	c, _ := dial(t, url, nil)
-	readText(t, c)
+	c, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, c)
 	for i := range 20 {
 		write(t, c, "still here")
-		if got := readText(t, c); got != "still here" {
+		if got := wstest.ReadText(t, c); got != "still here" {
 			t.Fatalf("round %d: %q", i, got)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -77,10 +78,10 @@ func TestHeartbeatKeepsAnsweringPeerOpen(t *testing.T) {
 func TestOversizeMessageClosesWith1009(t *testing.T) {
 	rec := &recorder{Gateway: echo}
 	_, url := startServer(t, rec, wsgateway.Config{ReadLimit: 1024})
-	c, _ := dial(t, url, nil)
-	readText(t, c)
+	c, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, c)
 	write(t, c, strings.Repeat("a", 1024)) // at the limit: fine
-	readText(t, c)
+	wstest.ReadText(t, c)
 	_ = c.Write(context.Background(), websocket.MessageText, []byte(strings.Repeat("a", 1025)))
 	if code := closeCode(t, c); code != websocket.StatusMessageTooBig {
 		t.Fatalf("close code %d, want 1009", code)
@@ -93,8 +94,8 @@ func TestOversizeMessageClosesWith1009(t *testing.T) {
 func TestInvalidUTF8ClosesWith1007(t *testing.T) {
 	rec := &recorder{Gateway: echo}
 	_, url := startServer(t, rec, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
-	readText(t, c)
+	c, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, c)
 	_ = c.Write(context.Background(), websocket.MessageText, []byte{'o', 'k', 0xff, 0xfe})
 	if code := closeCode(t, c); code != websocket.StatusInvalidFramePayloadData {
 		t.Fatalf("close code %d, want 1007", code)
@@ -106,8 +107,8 @@ func TestInvalidUTF8ClosesWith1007(t *testing.T) {
 
 func TestBinaryMessagesAreNotUTF8Checked(t *testing.T) {
 	_, url := startServer(t, echo, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
-	readText(t, c)
+	c, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, c)
 	_ = c.Write(context.Background(), websocket.MessageBinary, []byte{0xff, 0xfe})
 	_, data, err := c.Read(context.Background())
 	if err != nil || string(data) != "\xff\xfe" {
@@ -118,18 +119,18 @@ func TestBinaryMessagesAreNotUTF8Checked(t *testing.T) {
 
 func TestMaxConnectionsRefusesWith503BeforeUpgrade(t *testing.T) {
 	srv, url := startServer(t, echo, wsgateway.Config{MaxConnections: 2})
-	a, _ := dial(t, url, nil)
-	b, _ := dial(t, url, nil)
-	readText(t, a)
-	readText(t, b)
+	a, _ := wstest.Dial(t, url, nil)
+	b, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, a)
+	wstest.ReadText(t, b)
 	resp, body := refusal(t, upgradeRequest(t, url))
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body.Message, "connection limit") {
 		t.Fatalf("third connection: %d %+v", resp.StatusCode, body)
 	}
 	a.Close(websocket.StatusNormalClosure, "")
 	eventually(t, "slot freed", func() bool { return srv.Len() == 1 })
-	c, _ := dial(t, url, nil)
-	readText(t, c)
+	c, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, c)
 }
 
 // registryGateway greets and serves reg.
@@ -150,7 +151,7 @@ type frame struct {
 func readFrame(t testing.TB, c *websocket.Conn) frame {
 	t.Helper()
 	var f frame
-	if err := json.Unmarshal([]byte(readText(t, c)), &f); err != nil {
+	if err := json.Unmarshal([]byte(wstest.ReadText(t, c)), &f); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -168,7 +169,7 @@ func echoRegistry(t testing.TB) *msregistry.Registry {
 func TestMessageRateGivesErrorFramesThen1008(t *testing.T) {
 	rec := &recorder{Gateway: registryGateway(echoRegistry(t))}
 	_, url := startServer(t, rec, wsgateway.Config{MessageRate: 0.001, MessageBurst: 1, RateViolations: 3})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	write(t, c, `{"kind":"message","pattern":"echo","payload":1,"id":"a"}`)
 	if f := readFrame(t, c); f.Kind != "response" || f.ID != "a" {
 		t.Fatalf("first frame: %+v", f)
@@ -216,8 +217,8 @@ func TestSlowConsumerIsClosedWith1013WhileOthersReceive(t *testing.T) {
 	b := &broadcaster{}
 	rec := &recorder{Gateway: b}
 	_, url := startServer(t, rec, wsgateway.Config{OutboundQueue: 8, WriteTimeout: 500 * time.Millisecond})
-	slow, _ := dial(t, url, nil)
-	fast, _ := dial(t, url, nil)
+	slow, _ := wstest.Dial(t, url, nil)
+	fast, _ := wstest.Dial(t, url, nil)
 	fast.SetReadLimit(-1)
 	eventually(t, "both connected", func() bool { return len(b.list()) == 2 })
 
@@ -289,16 +290,16 @@ func TestHandshakeTokenFromQueryAndSubprotocolNeverLogged(t *testing.T) {
 		Guards:        []identity.Guard{identity.Authenticated()},
 	})
 
-	q, _ := dial(t, url+"?access_token="+token, nil)
-	if got := readText(t, q); got != "ada|" {
+	q, _ := wstest.Dial(t, url+"?access_token="+token, nil)
+	if got := wstest.ReadText(t, q); got != "ada|" {
 		t.Fatalf("query token: %q", got)
 	}
-	sp, _ := dial(t, url, &websocket.DialOptions{Subprotocols: []string{"bearer", token}})
-	if got := readText(t, sp); got != "ada|bearer" {
+	sp, _ := wstest.Dial(t, url, &websocket.DialOptions{Subprotocols: []string{"bearer", token}})
+	if got := wstest.ReadText(t, sp); got != "ada|bearer" {
 		t.Fatalf("subprotocol token: %q", got)
 	}
-	both, _ := dial(t, url, &websocket.DialOptions{Subprotocols: []string{"fxforge.v1", "bearer", token}})
-	if got := readText(t, both); got != "ada|fxforge.v1" {
+	both, _ := wstest.Dial(t, url, &websocket.DialOptions{Subprotocols: []string{"fxforge.v1", "bearer", token}})
+	if got := wstest.ReadText(t, both); got != "ada|fxforge.v1" {
 		t.Fatalf("app subprotocol preferred: %q", got)
 	}
 	resp, _ := refusal(t, upgradeRequest(t, url+"?access_token=wrong-"+token))
@@ -362,9 +363,9 @@ func TestOnDisconnectOnceWithStatusAndCause(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{Gateway: tt.gw}
 			_, url := startServer(t, rec, wsgateway.Config{})
-			c, _ := dial(t, url, nil)
+			c, _ := wstest.Dial(t, url, nil)
 			if tt.client != nil {
-				readText(t, c)
+				wstest.ReadText(t, c)
 				tt.client(c)
 			}
 			if tt.clientCd != -2 {
@@ -392,18 +393,18 @@ func TestGatewayPanicLeavesOtherConnectionsServing(t *testing.T) {
 		return echo(ctx, conn)
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	a, _ := dial(t, url, nil)
-	readText(t, a)
-	b, _ := dial(t, url, nil)
+	a, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, a)
+	b, _ := wstest.Dial(t, url, nil)
 	if code := closeCode(t, b); code != websocket.StatusInternalError {
 		t.Fatalf("panicking connection closed with %d", code)
 	}
 	write(t, a, "still fine")
-	if got := readText(t, a); got != "still fine" {
+	if got := wstest.ReadText(t, a); got != "still fine" {
 		t.Fatalf("other connection: %q", got)
 	}
-	c, _ := dial(t, url, nil)
-	readText(t, c)
+	c, _ := wstest.Dial(t, url, nil)
+	wstest.ReadText(t, c)
 	a.Close(websocket.StatusNormalClosure, "")
 	c.Close(websocket.StatusNormalClosure, "")
 }
@@ -420,7 +421,7 @@ func TestShutdownDeliversInFlightRepliesThenCloses1001(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, url := startServer(t, registryGateway(reg), wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	for i := range 3 {
 		write(t, c, `{"kind":"message","pattern":"slow","payload":`+string(rune('1'+i))+`,"id":"r`+string(rune('1'+i))+`"}`)
 	}
@@ -463,7 +464,7 @@ func TestShutdownDeadlineForceClosesAndCancelsContext(t *testing.T) {
 		return nil
 	})
 	srv, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	_ = c // never reads: the close handshake cannot complete
 	eventually(t, "connected", func() bool { return srv.Len() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

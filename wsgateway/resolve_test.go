@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -29,8 +30,8 @@ func TestResolveFromGatewayContext(t *testing.T) {
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{Resolver: r})
-	c, _ := dial(t, url, nil)
-	got := readText(t, c)
+	c, _ := wstest.Dial(t, url, nil)
+	got := wstest.ReadText(t, c)
 	name, msg, _ := strings.Cut(got, "|")
 	if name != "demo" {
 		t.Fatalf("resolved name %q, want demo", name)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -42,7 +43,7 @@ func frameRegistry(t *testing.T) *msregistry.Registry {
 
 func TestBadFramesGetErrorFramesAndConnectionStaysOpen(t *testing.T) {
 	_, url := startServer(t, registryGateway(frameRegistry(t)), wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	tests := []struct {
 		name, frame, code, mention string
 	}{
@@ -99,7 +100,7 @@ func TestBadFramesGetErrorFramesAndConnectionStaysOpen(t *testing.T) {
 
 func TestPipelinedRequestsAreEachAnsweredOnceWithTheirID(t *testing.T) {
 	_, url := startServer(t, registryGateway(echoRegistry(t)), wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	const n = 1000
 	go func() {
 		for i := range n {
@@ -129,10 +130,10 @@ func TestPipelinedRequestsAreEachAnsweredOnceWithTheirID(t *testing.T) {
 
 func TestNumericIDsAreEchoedVerbatim(t *testing.T) {
 	_, url := startServer(t, registryGateway(echoRegistry(t)), wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	write(t, c, `{"kind":"message","pattern":"echo","payload":null,"metadata":{"values":{"a":"b"}},"id":17}`)
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(readText(t, c)), &raw); err != nil {
+	if err := json.Unmarshal([]byte(wstest.ReadText(t, c)), &raw); err != nil {
 		t.Fatal(err)
 	}
 	if string(raw["id"]) != "17" {
@@ -162,7 +163,7 @@ func TestServeBoundsConcurrencyPerConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, url := startServer(t, registryGateway(reg), wsgateway.Config{MaxConcurrency: bound})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	const n = 20
 	for i := range n {
 		write(t, c, fmt.Sprintf(`{"kind":"message","pattern":"work","payload":%d,"id":"w%d"}`, i, i))
@@ -197,7 +198,7 @@ func TestFastRequestPipelinedBehindASlowOneIsAnsweredFirst(t *testing.T) {
 	}))
 	must(msregistry.Message(reg, "fast", func(context.Context, struct{}) (string, error) { return "fast", nil }))
 	_, url := startServer(t, registryGateway(reg), wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	write(t, c, `{"kind":"message","pattern":"slow","id":"s"}`)
 	for i := range 3 {
 		write(t, c, fmt.Sprintf(`{"kind":"message","pattern":"fast","id":"f%d"}`, i))
@@ -243,10 +244,10 @@ func TestHandlersOwnWritesPrecedeItsReply(t *testing.T) {
 		return wsgateway.Serve(ctx, conn, reg)
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	for i := range 20 {
 		write(t, c, fmt.Sprintf(`{"kind":"message","pattern":"chatty","id":"%d"}`, i))
-		if got := readText(t, c); got != "note" {
+		if got := wstest.ReadText(t, c); got != "note" {
 			t.Fatalf("round %d: first message %q, want the handler's note before its reply", i, got)
 		}
 		if f := readFrame(t, c); string(f.Payload) != `"reply"` {
@@ -259,7 +260,7 @@ func TestHandlersOwnWritesPrecedeItsReply(t *testing.T) {
 func TestPingsAndPongsNeverReachTheAdapter(t *testing.T) {
 	_, url := startServer(t, registryGateway(echoRegistry(t)),
 		wsgateway.Config{PingInterval: 5 * time.Millisecond, PongTimeout: time.Second})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	frames := make(chan string, 16)
 	go func() { // the client's reader answers the server's pings and sees pongs
 		defer close(frames)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 )
 
@@ -39,7 +40,7 @@ func TestStalledWriteIsCutWith1013AfterWriteTimeout(t *testing.T) {
 	// A queue far larger than what the socket buffers hold: only the
 	// watchdog can end this connection.
 	_, url := startServer(t, rec, wsgateway.Config{OutboundQueue: 1 << 20, WriteTimeout: timeout})
-	dial(t, url, nil) // never reads
+	wstest.Dial(t, url, nil) // never reads
 
 	st := rec.wait(t, 1)[0]
 	if st.Code != wsgateway.StatusTryAgainLater || st.Reason != "write timeout" || !errors.Is(st.Cause, wsgateway.ErrSlowConsumer) {
@@ -79,7 +80,7 @@ func TestBusyWriterToReadingPeerIsNeverCut(t *testing.T) {
 	})
 	rec := &recorder{Gateway: writer}
 	_, url := startServer(t, rec, wsgateway.Config{WriteTimeout: timeout})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	c.SetReadLimit(-1)
 
 	deadline := time.Now().Add(2 * timeout)

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/fxforge/fxforge/identity"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -32,9 +33,9 @@ func TestReplyReachesClientWhileGatewayIsStillBusy(t *testing.T) {
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	write(t, c, "request")
-	if got := readText(t, c); got != "reply" {
+	if got := wstest.ReadText(t, c); got != "reply" {
 		t.Fatalf("got %q", got)
 	}
 	select {
@@ -55,7 +56,7 @@ func TestPushFromAnotherGoroutineReachesClientWhileGatewaySitsInRead(t *testing.
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	conn := <-push
 	var wg sync.WaitGroup
 	for i := range 3 {
@@ -68,7 +69,7 @@ func TestPushFromAnotherGoroutineReachesClientWhileGatewaySitsInRead(t *testing.
 	wg.Wait()
 	got := map[string]bool{}
 	for range 3 {
-		got[readText(t, c)] = true
+		got[wstest.ReadText(t, c)] = true
 	}
 	if len(got) != 3 {
 		t.Fatalf("pushes %v", got)
@@ -95,10 +96,10 @@ func TestWritesFromOneGoroutineKeepTheirOrder(t *testing.T) {
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{OutboundQueue: 2 * n})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	next := 0
 	for next < n {
-		if s := readText(t, c); s != "noise" {
+		if s := wstest.ReadText(t, c); s != "noise" {
 			if s != fmt.Sprint(next) {
 				t.Fatalf("got %s, want %d", s, next)
 			}
@@ -127,11 +128,11 @@ func TestSameRequestIDGetsDifferentConnectionIDsAndHandlersReachTheirOwnConnecti
 	}
 	_, url := startServer(t, registryGateway(reg), wsgateway.Config{})
 	hdr := &websocket.DialOptions{HTTPHeader: http.Header{identity.HeaderRequestID: {"same-id"}}}
-	a, _ := dial(t, url+"?name=ann", hdr)
-	b, _ := dial(t, url+"?name=bob", hdr)
+	a, _ := wstest.Dial(t, url+"?name=ann", hdr)
+	b, _ := wstest.Dial(t, url+"?name=bob", hdr)
 	ask := func(c *websocket.Conn) (push, connID, reqID, name string) {
 		write(t, c, `{"kind":"message","pattern":"whoami","id":"1"}`)
-		push = strings.TrimPrefix(readText(t, c), "push:")
+		push = strings.TrimPrefix(wstest.ReadText(t, c), "push:")
 		var reply string
 		f := readFrame(t, c)
 		if err := json.Unmarshal(f.Payload, &reply); err != nil {
@@ -163,7 +164,7 @@ func TestContextGivesURLQueryAndRemoteAddress(t *testing.T) {
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url+"?room=lobby", nil)
+	c, _ := wstest.Dial(t, url+"?room=lobby", nil)
 	s := <-got
 	if !strings.HasPrefix(s, "/ws lobby 127.0.0.1:") {
 		t.Fatalf("got %q", s)
@@ -187,14 +188,14 @@ func TestBatchingClientGetsQueuedFramesJoinedByNewlines(t *testing.T) {
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{OutboundQueue: n})
-	c, _ := dial(t, url, &websocket.DialOptions{Subprotocols: []string{wsgateway.SubprotocolBatch}})
+	c, _ := wstest.Dial(t, url, &websocket.DialOptions{Subprotocols: []string{wsgateway.SubprotocolBatch}})
 	if c.Subprotocol() != wsgateway.SubprotocolBatch {
 		t.Fatalf("subprotocol %q", c.Subprotocol())
 	}
 	last := map[string]int{"0": -1, "1": -1, "2": -1, "3": -1}
 	frames, messages := 0, 0
 	for frames < n {
-		msg := readText(t, c)
+		msg := wstest.ReadText(t, c)
 		messages++
 		for _, f := range strings.Split(msg, "\n") {
 			var v struct{ W, I int }
@@ -224,9 +225,9 @@ func TestClientWithoutBatchingGetsOneFramePerMessage(t *testing.T) {
 		return err
 	})
 	_, url := startServer(t, gw, wsgateway.Config{})
-	c, _ := dial(t, url, nil)
+	c, _ := wstest.Dial(t, url, nil)
 	for i := range 200 {
-		if got := readText(t, c); got != fmt.Sprint(i) {
+		if got := wstest.ReadText(t, c); got != fmt.Sprint(i) {
 			t.Fatalf("got %q, want %d", got, i)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/fx/fxtest"
 
 	"github.com/fxforge/fxforge/fxforge"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -79,13 +80,7 @@ func startApp(t *testing.T, opts ...fx.Option) (*fxtest.App, string) {
 // dial opens a WebSocket to base+path, closed when the test ends.
 func dial(t testing.TB, base, path string) *websocket.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+path, nil)
-	if err != nil {
-		t.Fatalf("dial %s: %v", path, err)
-	}
-	t.Cleanup(func() { _ = c.CloseNow() })
+	c, _ := wstest.Dial(t, base+path, nil)
 	return c
 }
 
@@ -97,18 +92,6 @@ func send(t testing.TB, c *websocket.Conn, frame string) {
 	if err := c.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
 		t.Fatalf("write %s: %v", frame, err)
 	}
-}
-
-// receive reads one text frame.
-func receive(t testing.TB, c *websocket.Conn) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, data, err := c.Read(ctx)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return string(data)
 }
 
 // get fetches url and returns the status and body.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fxforge/fxforge/fxforge"
 	"github.com/fxforge/fxforge/fxforge/fxmetrics"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/msregistry"
 	"github.com/fxforge/fxforge/wsgateway"
 )
@@ -57,7 +58,7 @@ func TestMetricsCountWhatTheAppDid(t *testing.T) {
 	a := dial(t, base, "/ws")
 	for range 3 {
 		send(t, a, `{"kind":"message","pattern":"app.info","payload":null,"metadata":{}}`)
-		if got := receive(t, a); !strings.Contains(got, `"transport":"websocket"`) {
+		if got := wstest.Read(t, a); !strings.Contains(got, `"transport":"websocket"`) {
 			t.Fatalf("app.info reply %s", got)
 		}
 	}
@@ -65,7 +66,7 @@ func TestMetricsCountWhatTheAppDid(t *testing.T) {
 	send(t, a, `{"kind":"message","pattern":"nope\u009b\u001b[2J","metadata":{}}`)
 	send(t, a, `{"kind":"event","pattern":"no.such.event","metadata":{}}`)
 	for range 3 {
-		if got := receive(t, a); !strings.Contains(got, `"kind":"error"`) {
+		if got := wstest.Read(t, a); !strings.Contains(got, `"kind":"error"`) {
 			t.Fatalf("want an error frame, got %s", got)
 		}
 	}
@@ -85,7 +86,7 @@ func TestMetricsCountWhatTheAppDid(t *testing.T) {
 	// Replies come in the order they are ready.
 	responses, limited := 0, 0
 	for range 3 {
-		got := receive(t, c)
+		got := wstest.Read(t, c)
 		switch {
 		case strings.Contains(got, `"kind":"response"`):
 			responses++

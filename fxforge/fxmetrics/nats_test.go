@@ -18,6 +18,7 @@ import (
 	"github.com/fxforge/fxforge/fxforge/fxmetrics"
 	"github.com/fxforge/fxforge/fxforge/fxnats"
 	"github.com/fxforge/fxforge/internal/natstest"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 	"github.com/fxforge/fxforge/wsgateway/natsbroker"
 )
@@ -148,7 +149,7 @@ func TestBrokerSeriesCountARoomMessageOnEveryInstance(t *testing.T) {
 			t.Fatalf("send %q: %v", s.text, err)
 		}
 		for name, c := range map[string]*websocket.Conn{"ann": ann, "bob": bob} {
-			if got := receive(t, c); got != s.text {
+			if got := wstest.Read(t, c); got != s.text {
 				t.Fatalf("%s got %q, want %q", name, got, s.text)
 			}
 		}

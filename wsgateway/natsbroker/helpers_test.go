@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/fxforge/fxforge/internal/natstest"
+	"github.com/fxforge/fxforge/internal/wstest"
 	"github.com/fxforge/fxforge/wsgateway"
 	"github.com/fxforge/fxforge/wsgateway/natsbroker"
 )
@@ -136,13 +137,7 @@ func join(t testing.TB, n *node, room string) *client {
 // joinWith is join with dial options.
 func joinWith(t testing.TB, n *node, room string, opts *websocket.DialOptions) *client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, n.url+"?room="+room, opts)
-	if err != nil {
-		t.Fatalf("dial %s: %v", n.url, err)
-	}
-	t.Cleanup(func() { _ = c.CloseNow() })
+	c, _ := wstest.Dial(t, n.url+"?room="+room, opts)
 	c.SetReadLimit(-1)
 	cl := &client{Conn: c}
 	id, ok := strings.CutPrefix(cl.read(t), "id ")
@@ -153,16 +148,10 @@ func joinWith(t testing.TB, n *node, room string, opts *websocket.DialOptions) *
 	return cl
 }
 
-// read reads one text message within a few seconds.
+// read reads one message within a few seconds.
 func (c *client) read(t testing.TB) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, data, err := c.Read(ctx)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return string(data)
+	return wstest.Read(t, c.Conn)
 }
 
 // expect reads the next message and fails unless it is want.
