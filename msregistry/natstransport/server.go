@@ -318,12 +318,10 @@ func (s *Server) handle(ep *endpoint, m *nats.Msg) error {
 		}
 		return nil
 	}
-	// The reply is built around the result in a pooled buffer; nats.go
-	// copies it before Respond returns.
-	buf := replyBuffers.Get().(*[]byte)
-	defer putReplyBuffer(buf)
-	reply, err := s.reg.AppendCall(ctx, appendResponseHead((*buf)[:0], in.ID), call)
-	*buf = reply
+	// One allocation for the reply in the common case: a result about the
+	// size of its input.
+	buf := make([]byte, 0, len(in.Data)+len(in.ID)+replyOverhead)
+	reply, err := s.reg.AppendCall(ctx, appendResponseHead(buf, in.ID), call)
 	if err != nil {
 		var e *msregistry.Error
 		if !errors.As(err, &e) {
@@ -333,26 +331,15 @@ func (s *Server) handle(ep *endpoint, m *nats.Msg) error {
 		return err
 	}
 	if m.Reply != "" {
-		*buf = appendResponseTail(reply)
-		if err := m.Respond(*buf); err != nil {
+		if err := m.Respond(appendResponseTail(reply)); err != nil {
 			s.log.Warn("reply failed", zap.String("subject", m.Subject), zap.Error(err))
 		}
 	}
 	return nil
 }
 
-// replyBuffers keeps reply buffers for reuse.
-var replyBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxPooledReply bounds the buffers kept for reuse, so one huge reply does
-// not pin its memory.
-const maxPooledReply = 64 << 10
-
-func putReplyBuffer(buf *[]byte) {
-	if cap(*buf) <= maxPooledReply {
-		replyBuffers.Put(buf)
-	}
-}
+// replyOverhead is what a reply packet adds around its id and response.
+const replyOverhead = 64
 
 // replyError answers m with an error reply when m has a reply subject. The
 // reply also carries micro's error headers, so NATS tooling shows the
