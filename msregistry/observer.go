@@ -1,9 +1,6 @@
 package msregistry
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Observer is told about the calls a Registry dispatches, for metrics
 // (fxforge/fxmetrics implements it with Prometheus). Its methods are called
@@ -38,7 +35,6 @@ func WithObserver(obs Observer) Option {
 // observe reports the call served by the handler context ctx, started at
 // start, to the observer. It is deferred with a pointer to the call's
 // result error, so it sees the error set by a recovered panic.
-func (r *Registry) observe(ctx context.Context, start time.Time, err *error) {
-	call, _ := CallFrom(ctx)
-	r.obs.Handled(call, time.Since(start), *err)
+func (r *Registry) observe(ctx *callCtx, start time.Time, err *error) {
+	r.obs.Handled(ctx.call, time.Since(start), *err)
 }

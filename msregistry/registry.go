@@ -331,7 +331,7 @@ func (r *Registry) notFound(k Kind, transport, pattern string) *Error {
 }
 
 // handlerContext builds the context a handler runs with.
-func (r *Registry) handlerContext(ctx context.Context, transport, pattern string, k Kind, md Metadata) context.Context {
+func (r *Registry) handlerContext(ctx context.Context, transport, pattern string, k Kind, md Metadata) *callCtx {
 	if r.resolver != nil && resolve.FromContext(ctx) == nil {
 		ctx = resolve.WithResolver(ctx, r.resolver)
 	}
